@@ -1,0 +1,53 @@
+# hiretext: `make run` serves the demo, `make test` checks everything. Both set themselves up.
+SHELL := /bin/bash
+PYTHON_BOOT ?= $(shell for p in python3.13 /root/.pyenv/versions/3.13.0/bin/python3.13 python3.12; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck test-sqlite test-postgres bench bench-smoke setup clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.12+ is required (python3.13 recommended)." >&2; exit 1; }
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/hiretext demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy hiretext config
+
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(PG_URL) HIRETEXT_EXPECT_POSTGRES=1 $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+
+test: $(STAMP)
+	./scripts/ensure-system-deps
+	$(MAKE) --no-print-directory lint typecheck
+	env -u DATABASE_URL $(BIN)/hiretext makemigrations --check --dry-run
+	$(MAKE) --no-print-directory test-sqlite test-postgres bench-smoke
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench --smoke; fi
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,20 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from hiretext.api.core import api, register_routers
+from hiretext.web import views as web_views
+
+register_routers()
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", api.urls),
+    path("api/docs", web_views.api_docs_redirect, name="api-docs"),
+    path("", include("hiretext.web.urls")),
+]

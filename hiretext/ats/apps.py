@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AtsConfig(AppConfig):
+    name = "hiretext.ats"
+    label = "ats"

@@ -1,0 +1,91 @@
+"""Reads within one organisation; `access_*` raise NotFound for anything outside it."""
+
+import re
+
+from django.db.models import Q, QuerySet
+
+from hiretext.accounts.models import User
+from hiretext.ats.models import ActivityEntry, Candidate, Contact, JobPosting
+from hiretext.lib.errors import NotFound
+from hiretext.lib.pagination import paginate
+
+PAGE_SIZE = 25
+
+
+def _org_id(user: User) -> int:
+    if user.organization_id is None:
+        raise NotFound()
+    return user.organization_id
+
+
+def access_candidate(user: User, candidate_id: int) -> Candidate:
+    person = Candidate.objects.filter(organization_id=_org_id(user), pk=candidate_id).first()
+    if person is None:
+        raise NotFound("No such candidate.")
+    return person
+
+
+def access_contact(user: User, contact_id: int) -> Contact:
+    person = (
+        Contact.objects.select_related("company")
+        .filter(organization_id=_org_id(user), pk=contact_id)
+        .first()
+    )
+    if person is None:
+        raise NotFound("No such contact.")
+    return person
+
+
+def access_job(user: User, job_id: int) -> JobPosting:
+    job = JobPosting.objects.filter(organization_id=_org_id(user), pk=job_id).first()
+    if job is None:
+        raise NotFound("No such job posting.")
+    return job
+
+
+def person_search_filter(q: str) -> Q:
+    """Partial name (first, last or "first last"), e-mail or phone digits."""
+    q = q.strip()[:100]
+    if not q:
+        return Q()
+    condition = Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+    parts = q.split()
+    if len(parts) >= 2:
+        condition |= Q(first_name__icontains=parts[0], last_name__icontains=" ".join(parts[1:]))
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 3:
+        condition |= Q(mobile__contains=digits)
+    return condition
+
+
+def search_candidates(
+    user: User, q: str = "", cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[Candidate], str | None]:
+    qs = Candidate.objects.filter(organization_id=_org_id(user)).filter(person_search_filter(q))
+    return paginate(qs, ["last_name", "first_name", "id"], cursor, limit=limit)
+
+
+def search_contacts(
+    user: User, q: str = "", cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[Contact], str | None]:
+    qs = (
+        Contact.objects.select_related("company")
+        .filter(organization_id=_org_id(user))
+        .filter(person_search_filter(q) | Q(company__name__icontains=q.strip()[:100]))
+    )
+    return paginate(qs, ["last_name", "first_name", "id"], cursor, limit=limit)
+
+
+def list_jobs(user: User) -> QuerySet[JobPosting]:
+    return JobPosting.objects.filter(organization_id=_org_id(user)).order_by(
+        "status", "-created_at"
+    )
+
+
+def timeline(person: Candidate | Contact, limit: int = 100) -> list[ActivityEntry]:
+    key = "candidate" if isinstance(person, Candidate) else "contact"
+    return list(
+        ActivityEntry.objects.select_related("actor")
+        .filter(**{key: person})
+        .order_by("-created_at", "-id")[:limit]
+    )

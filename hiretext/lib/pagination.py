@@ -1,0 +1,70 @@
+"""Keyset pagination: opaque cursors over an ordered key, never OFFSET."""
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+
+from hiretext.lib.errors import ValidationFailed
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        if len(cursor) > 512:
+            raise ValueError("too long")
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != arity:
+            raise ValueError("wrong shape")
+        if any(not isinstance(v, (str, int)) for v in values):
+            raise ValueError("wrong types")
+        return values
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(
+            "That cursor is not valid.", {"cursor": ["Invalid cursor."]}
+        ) from exc
+
+
+def after(fields: Sequence[str], values: Sequence[Any], descending: bool = False) -> Q:
+    """Row-value comparison `(f1, f2, …) > (v1, v2, …)` spelt as an index-friendly OR chain."""
+    op = "lt" if descending else "gt"
+    condition = Q()
+    for i in range(len(fields) - 1, -1, -1):
+        term = Q(**{f"{fields[i]}__{op}": values[i]})
+        for j in range(i):
+            term &= Q(**{fields[j]: values[j]})
+        condition |= term
+    return condition
+
+
+def paginate[M: Model](
+    qs: QuerySet[M],
+    fields: Sequence[str],
+    cursor: str | None,
+    *,
+    descending: bool = False,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> tuple[list[M], str | None]:
+    """One page of `qs` ordered by `fields` (the last one unique, e.g. id) and the next cursor."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    prefix = "-" if descending else ""
+    qs = qs.order_by(*(prefix + f for f in fields))
+    if cursor:
+        qs = qs.filter(after(fields, decode_cursor(cursor, len(fields)), descending))
+    rows = list(qs[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, f) for f in fields])
+    return rows, next_cursor

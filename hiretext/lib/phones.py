@@ -1,0 +1,48 @@
+"""Phone numbers: parse anything a person types into E.164, or refuse clearly."""
+
+import phonenumbers
+
+from hiretext.lib.errors import DomainError
+
+DEFAULT_REGION = "US"
+NOT_TEXTABLE = {
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.UAN,
+    phonenumbers.PhoneNumberType.VOICEMAIL,
+    phonenumbers.PhoneNumberType.PAGER,
+}
+
+
+def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return the E.164 form of `raw`, or raise `invalid_phone_number`."""
+    text = (raw or "").strip()
+    if len(text) > 40:
+        raise DomainError("invalid_phone_number", "That phone number is too long.")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise DomainError("invalid_phone_number", f"“{text[:40]}” is not a phone number.") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise DomainError("invalid_phone_number", f"“{text[:40]}” is not a valid phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_mobile_capable(e164: str) -> bool:
+    """True unless the number is known to be a landline (NANP numbers are ambiguous: allowed)."""
+    parsed = phonenumbers.parse(e164, None)
+    kind = phonenumbers.number_type(parsed)
+    return kind not in NOT_TEXTABLE
+
+
+def format_phone(e164: str) -> str:
+    """Human form: +1 415 555 0142 style (international, spaced)."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL).replace(
+        "-", " "
+    )

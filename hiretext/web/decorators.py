@@ -1,0 +1,37 @@
+"""Page access: logged in, in an organisation, holding the page's permission."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from hiretext.accounts.models import User
+from hiretext.lib.errors import NotFound
+
+type View = Callable[..., HttpResponse]
+
+
+def page(*perms: str) -> Callable[[View], View]:
+    """Require login and every `accounts.<perm>`; another organisation's ids give 404."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            assert isinstance(user, User)
+            missing = [p for p in perms if not user.has_perm(f"accounts.{p}")]
+            if user.organization_id is None or missing:
+                return render(request, "web/forbidden.html", status=403)
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+
+        return wrapper
+
+    return decorator
