@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "hiretext.accounts",
     "hiretext.ats",
+    "hiretext.numbers",
+    "hiretext.carriers",
     "hiretext.web",
 ]
 
@@ -100,6 +102,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if os.environ.get("HIRETEXT_TEST_DB_NAME"):
+    # Lets parallel test runs on one PostgreSQL server use separate databases.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["HIRETEXT_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -24,8 +24,11 @@ def test_token_for_right_password_acts_as_its_user(client, recruiter, api_as):
         ({"email": "recruiter1@acme.test"}, 400, "validation_error"),
         ({"email": 5, "password": "pw-123456"}, 400, "validation_error"),
         ({"email": "x" * 300, "password": "pw"}, 400, "validation_error"),
-        ({"email": "recruiter1@acme.test", "password": "pw-123456", "admin": True}, 400,
-         "validation_error"),
+        (
+            {"email": "recruiter1@acme.test", "password": "pw-123456", "admin": True},
+            400,
+            "validation_error",
+        ),
     ],
 )
 def test_token_refusals_are_problem_json(client, recruiter, body, status, code):
