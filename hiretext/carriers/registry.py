@@ -1,0 +1,41 @@
+"""Which carrier classes exist (setting HIRETEXT_CARRIERS) and which one an organisation uses."""
+
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from hiretext.accounts.models import Organization
+from hiretext.carriers.base import Carrier
+
+DEFAULT_CARRIERS = ["hiretext.carriers.simulator.carrier.SimulatorCarrier"]
+DEFAULT_SLUG = "simulator"
+
+
+@cache
+def carrier_classes() -> dict[str, type[Carrier]]:
+    """Load the configured classes once; two carriers may not share a slug (webhook URLs)."""
+    classes: dict[str, type[Carrier]] = {}
+    for path in getattr(settings, "HIRETEXT_CARRIERS", DEFAULT_CARRIERS):
+        cls = import_string(path)
+        if not (isinstance(cls, type) and issubclass(cls, Carrier)):
+            raise ImproperlyConfigured(f"{path} is not a Carrier.")
+        if cls.slug in classes:
+            raise ImproperlyConfigured(f"Two carriers use the slug {cls.slug!r}.")
+        classes[cls.slug] = cls
+    return classes
+
+
+def get_carrier(slug: str) -> Carrier:
+    """The carrier with this slug; LookupError for an unknown one (a webhook answers 404)."""
+    try:
+        cls = carrier_classes()[slug]
+    except KeyError:
+        raise LookupError(f"No carrier {slug[:40]!r}.") from None
+    return cls()
+
+
+def carrier_for_org(org: Organization) -> Carrier:
+    """The carrier an organisation buys and sends through: the simulator unless configured."""
+    return get_carrier(getattr(settings, "HIRETEXT_DEFAULT_CARRIER", DEFAULT_SLUG))
