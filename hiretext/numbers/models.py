@@ -27,6 +27,9 @@ class Seat(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="seats")
     position = models.PositiveSmallIntegerField(help_text="1, 2, … as shown on the page")
+    monthly_allowance = models.PositiveIntegerField(
+        default=DEFAULT_MONTHLY_ALLOWANCE, help_text="Copied to each number the seat buys."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -110,6 +113,44 @@ class MonthlyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.period:%Y-%m}: {self.used}"
+
+
+class TermsAcceptance(models.Model):
+    """Who agreed to a number's monthly terms, when, at which price and wording (audit)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    number = models.OneToOneField(
+        PhoneNumber, on_delete=models.CASCADE, related_name="terms_acceptance"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    accepted_by_email = models.EmailField(help_text="Kept if the user is deleted.")
+    accepted_at = models.DateTimeField()
+    monthly_price_cents = models.PositiveIntegerField()
+    terms = models.TextField(help_text="The wording the user agreed to.")
+
+    def __str__(self) -> str:
+        return f"{self.number} accepted by {self.accepted_by_email}"
+
+
+class NumberCharge(models.Model):
+    """The monthly charge of a number for one calendar month (org's zone); one per month."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="charges")
+    period = models.DateField(help_text="First day of the month charged, in the org's zone")
+    amount_cents = models.PositiveIntegerField()
+    charged_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["number", "period"], name="one_charge_per_number_month"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["organization", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.period:%Y-%m}: {self.amount_cents}¢"
 
 
 def month_start(day: date) -> date:
