@@ -145,7 +145,9 @@ class NumberCharge(models.Model):
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
-            models.UniqueConstraint(fields=["number", "period"], name="one_charge_per_number_month"),
+            models.UniqueConstraint(
+                fields=["number", "period"], name="one_charge_per_number_month"
+            ),
         ]
         indexes: ClassVar[list[models.Index]] = [models.Index(fields=["organization", "period"])]
 
