@@ -47,7 +47,9 @@ def seat_id_of(user: User) -> int | None:
 def list_users(
     request: HttpRequest, cursor: str | None = None, q: str = "", limit: int = 50
 ) -> dict[str, object]:
-    qs = User.objects.filter(organization=current_org(request), is_active=True)
+    qs = User.objects.select_related("seat_assignment").filter(
+        organization=current_org(request), is_active=True
+    )
     if q.strip():
         from hiretext.ats.queries import person_search_filter
 

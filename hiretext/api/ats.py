@@ -1,6 +1,6 @@
 """Candidates and contacts: CRUD, upsert by external id, consent."""
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -10,6 +10,7 @@ from hiretext.api.core import current_org, require_perm
 from hiretext.api.schemas import Strict, Text100, Text254, Text500
 from hiretext.ats import queries, services
 from hiretext.ats.models import Candidate, ConsentEvent, Contact
+from hiretext.lib.errors import ValidationFailed
 
 router = Router(tags=["people"])
 
@@ -61,8 +62,10 @@ class ContactPage(Schema):
 
 
 class ConsentIn(Strict):
+    """Sources a caller may claim; keyword, phrase and carrier opt-outs are detected, not told."""
+
     granted: bool
-    source: str = ConsentEvent.Source.API
+    source: Literal["api", "application", "import", "user"] = "api"
     note: Text500 = ""
 
 
@@ -163,7 +166,12 @@ def _crud(model: type[Candidate] | type[Contact], prefix: str) -> None:
     ) -> tuple[int, dict[str, Any]]:
         user = writer(request)
         data, consent = _fields(payload)
-        data.pop("external_id", None)
+        body_id = data.pop("external_id", None)
+        if body_id is not None and body_id != external_id:
+            raise ValidationFailed(
+                "external_id in the body differs from the one in the URL.",
+                {"external_id": ["Must match the URL or be left out."]},
+            )
         person, created = services.upsert_person_by_external_id(
             model,
             current_org(request),

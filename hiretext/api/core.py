@@ -2,10 +2,15 @@
 
 import json
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -22,6 +27,7 @@ TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
     422: "Unprocessable request",
@@ -54,7 +60,21 @@ class TokenAuth(HttpBearer):
 class SessionAuth(APIKeyCookie):
     """The logged-in browser session, with Django's CSRF check on unsafe methods."""
 
-    param_name = "sessionid"
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a session cookie there is nothing to protect: the caller is simply
+        # unauthenticated (401), not a forged browser request (403).
+        if not request.COOKIES.get(self.param_name):
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError as exc:
+            raise DomainError(
+                "csrf_failed",
+                "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header.",
+                status=403,
+            ) from exc
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = getattr(request, "user", None)
@@ -63,7 +83,43 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-api = NinjaAPI(
+def _problem_for_not_allowed(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Ninja answers a wrong method with a bare 405; ours is problem+json like every error."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = problem(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {allowed}.",
+            )
+            response["Allow"] = allowed
+        return response
+
+    return wrapper
+
+
+@csrf_exempt
+def unknown_route(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return problem(404, "not_found", f"There is no API route {request.path}.")
+
+
+class ProblemAPI(NinjaAPI):
+    """NinjaAPI whose every answer, wrong method and unknown route included, is problem+json."""
+
+    def _get_urls(self) -> list[URLPattern | URLResolver]:
+        urls = super()._get_urls()
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback = _problem_for_not_allowed(url.callback)
+        urls.append(re_path(r"^(?P<rest>.*)$", unknown_route))
+        return urls
+
+
+api = ProblemAPI(
     title="hiretext API",
     version="1",
     urls_namespace="api",
@@ -89,6 +145,8 @@ def current_org(request: HttpRequest) -> Organization:
 def require_perm(request: HttpRequest, codename: str) -> User:
     """The caller, if it has `accounts.<codename>`; otherwise permission_denied."""
     user = current_user(request)
+    if user.organization_id is None:
+        raise PermissionDenied("This account does not belong to an organisation.")
     if not user.has_perm(f"accounts.{codename}"):
         raise PermissionDenied()
     return user
@@ -129,7 +187,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 403:
-        return problem(403, "permission_denied", "CSRF check failed or permission denied.")
+        return problem(403, "permission_denied", "You do not have permission to do that.")
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return problem(400, "validation_error", "The request body is not valid JSON.")
     code = "validation_error" if exc.status_code < 500 else "internal_error"
     return problem(exc.status_code, code, str(exc))
 

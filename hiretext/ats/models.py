@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from hiretext.accounts.models import Organization, validate_time_zone
-from hiretext.lib.phones import format_phone
+from hiretext.lib.phones import format_phone, is_mobile_capable
 
 
 class Person(models.Model):
@@ -52,8 +52,13 @@ class Person(models.Model):
 
     @property
     def is_textable(self) -> bool:
-        """A valid mobile, recorded consent and no opt-out (DESIGN: Consent)."""
-        return bool(self.mobile) and self.sms_consent and not self.sms_opted_out
+        """A valid mobile (not a known landline), recorded consent and no opt-out."""
+        return (
+            bool(self.mobile)
+            and self.sms_consent
+            and not self.sms_opted_out
+            and is_mobile_capable(self.mobile)
+        )
 
 
 class Candidate(Person):

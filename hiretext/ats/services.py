@@ -8,7 +8,7 @@ from django.forms import ModelForm
 from hiretext.accounts.models import Organization, User
 from hiretext.ats.forms import CandidateForm, ContactForm
 from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
-from hiretext.lib.errors import DomainError, ValidationFailed
+from hiretext.lib.errors import Conflict, ValidationFailed
 
 type Person = Candidate | Contact
 
@@ -32,10 +32,15 @@ def _form_errors(form: ModelForm) -> ValidationFailed:  # type: ignore[type-arg]
 def _save_person(
     model: type[Person], org: Organization, instance: Person | None, data: dict[str, Any]
 ) -> Person:
-    """Validate with the model's form; `data` may be partial when updating."""
+    """Validate with the model's form; `data` may be partial when updating.
+
+    An update writes only the form's columns, so a consent change (a STOP arriving) made
+    while the edit was in flight is never overwritten with the stale values read before it.
+    """
     form_class = FORM_FOR[model]
+    fields: list[str] = list(form_class._meta.fields or ())
     if instance is not None:
-        current = {f: getattr(instance, f) for f in form_class._meta.fields}  # type: ignore[union-attr]
+        current = {f: getattr(instance, f) for f in fields}
         data = {**current, **{k: ("" if v is None else v) for k, v in data.items()}}
     else:
         instance = model(organization=org)
@@ -44,12 +49,16 @@ def _save_person(
         raise _form_errors(form)
     try:
         with transaction.atomic():
-            saved: Person = form.save()
+            saved: Person = form.save(commit=False)
+            if saved.pk is None:
+                saved.save()
+            else:
+                extra = ["company"] if isinstance(saved, Contact) else []
+                saved.save(update_fields=[*fields, *extra, "updated_at"])
     except IntegrityError as exc:
-        raise DomainError(
-            "validation_error",
+        raise Conflict(
+            "external_id_taken",
             "Another record of this organisation already has that external id.",
-            status=409,
         ) from exc
     return saved
 
@@ -100,9 +109,10 @@ def upsert_person_by_external_id(
 ) -> tuple[Person, bool]:
     """Create or update the record a host ATS knows by `external_id`; True when created."""
     external_id = (external_id or "").strip()
-    if not external_id or len(external_id) > 100:
+    if not external_id or len(external_id) > 100 or "\x00" in external_id:
         raise ValidationFailed(
-            "external_id must be 1 to 100 characters.", {"external_id": ["1 to 100 characters."]}
+            "external_id must be 1 to 100 characters (no null characters).",
+            {"external_id": ["1 to 100 characters."]},
         )
     data = {**data, "external_id": external_id}
     for _attempt in range(3):
@@ -124,11 +134,11 @@ def upsert_person_by_external_id(
                 sms_consent=bool(sms_consent),
                 consent_source=ConsentEvent.Source.API,
             ), True
-        except DomainError as exc:
-            if exc.status != 409:
+        except Conflict as exc:
+            if exc.code != "external_id_taken":
                 raise
             # Lost a race with a parallel upsert of the same id: read it again and update.
-    raise DomainError("validation_error", "Could not save; try again.", status=409)
+    raise Conflict("external_id_taken", "The record changed while saving; try again.")
 
 
 def delete_person(person: Person) -> None:
@@ -147,14 +157,24 @@ def set_consent(
     """Record a consent change (the audit trail) and update the person's state.
 
     Granting also clears an earlier opt-out: the person (START) or a user with a note
-    has said texts are welcome again.
+    has said texts are welcome again. A user granting consent must say how it was given.
     """
     if source not in ConsentEvent.Source.values:
         raise ValidationFailed("Unknown consent source.", {"source": ["Unknown source."]})
+    note = (note or "").strip()
     if len(note) > 500:
         raise ValidationFailed(
             "The note is too long (500 characters at most).", {"note": ["500 characters at most."]}
         )
+    if "\x00" in note:
+        raise ValidationFailed(
+            "The note cannot contain null characters.", {"note": ["No null characters."]}
+        )
+    if granted and source == ConsentEvent.Source.USER and not note:
+        raise ValidationFailed(
+            "Add a note saying how the person gave consent.", {"note": ["Required."]}
+        )
+    wording = (wording or "").replace("\x00", "")
     with transaction.atomic():
         model = type(person)
         locked = model.objects.select_for_update().get(pk=person.pk)
@@ -202,8 +222,8 @@ def log_activity(
     return ActivityEntry.objects.create(
         organization_id=person.organization_id,
         kind=kind,
-        summary=summary[:300],
-        body=body[:20_000],
+        summary=summary.replace("\x00", "")[:300],
+        body=body.replace("\x00", "")[:20_000],
         actor=actor,
         ref_id=ref_id,
         **ref,

@@ -5,12 +5,28 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
 from hiretext.lib.errors import ValidationFailed
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Cursor values must fit the database's 64-bit integers and text columns.
+MAX_CURSOR_INT = 2**63 - 1
+MAX_CURSOR_LENGTH = 512
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed("That cursor is not valid.", {"cursor": ["Invalid cursor."]})
+
+
+def _valid_value(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -MAX_CURSOR_INT <= value <= MAX_CURSOR_INT
+    return isinstance(value, str) and "\x00" not in value
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -20,19 +36,17 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
     try:
-        if len(cursor) > 512:
+        if len(cursor) > MAX_CURSOR_LENGTH:
             raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != arity:
             raise ValueError("wrong shape")
-        if any(not isinstance(v, (str, int)) for v in values):
+        if not all(_valid_value(v) for v in values):
             raise ValueError("wrong types")
         return values
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed(
-            "That cursor is not valid.", {"cursor": ["Invalid cursor."]}
-        ) from exc
+        raise _bad_cursor() from exc
 
 
 def after(fields: Sequence[str], values: Sequence[Any], descending: bool = False) -> Q:
@@ -60,7 +74,12 @@ def paginate[M: Model](
     prefix = "-" if descending else ""
     qs = qs.order_by(*(prefix + f for f in fields))
     if cursor:
-        qs = qs.filter(after(fields, decode_cursor(cursor, len(fields)), descending))
+        values = decode_cursor(cursor, len(fields))
+        try:
+            # A value of the wrong type for its field (text for an id) fails here, not later.
+            qs = qs.filter(after(fields, values, descending))
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise _bad_cursor() from exc
     rows = list(qs[: limit + 1])
     next_cursor = None
     if len(rows) > limit:

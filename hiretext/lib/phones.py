@@ -27,12 +27,20 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
         raise DomainError("invalid_phone_number", f"“{text[:40]}” is not a phone number.") from exc
     if not phonenumbers.is_valid_number(parsed):
         raise DomainError("invalid_phone_number", f"“{text[:40]}” is not a valid phone number.")
+    if parsed.extension:
+        # A text cannot reach an extension; dropping it silently would store another number.
+        raise DomainError(
+            "invalid_phone_number", f"“{text[:40]}” has an extension; a mobile number has none."
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def is_mobile_capable(e164: str) -> bool:
     """True unless the number is known to be a landline (NANP numbers are ambiguous: allowed)."""
-    parsed = phonenumbers.parse(e164, None)
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
     kind = phonenumbers.number_type(parsed)
     return kind not in NOT_TEXTABLE
 

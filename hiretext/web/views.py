@@ -4,9 +4,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import connection
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hiretext.accounts.models import User
@@ -54,7 +56,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @page("view_job_postings_page")
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = queries.list_jobs(me(request)).select_related("company")
+    jobs = (
+        queries.list_jobs(me(request))
+        .select_related("company")
+        .annotate(applicant_count=Count("applications"))
+    )
     return render(request, "web/job_list.html", {"jobs": jobs})
 
 
@@ -73,11 +79,16 @@ def _people_page(request: HttpRequest, search: Any, template: str, partial: str)
     try:
         people, next_cursor = search(me(request), q, cursor)
     except DomainError:
+        # A stale or hand-edited "Show more" link: start again from the first page.
+        if not request.htmx:  # type: ignore[attr-defined]
+            messages.warning(request, "That page link is no longer valid; showing the first page.")
+        cursor = None
         people, next_cursor = search(me(request), q, None)
     context = {"people": people, "next_cursor": next_cursor, "q": q, "cursor": cursor}
-    if request.htmx:  # type: ignore[attr-defined]
-        return render(request, partial, context)
-    return render(request, template, context)
+    response = render(request, partial if request.htmx else template, context)  # type: ignore[attr-defined]
+    # The same URL answers rows to htmx and a page otherwise: caches (and Back) must not mix them.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @page("view_candidate_pool_page")
@@ -146,7 +157,7 @@ def _edit(
                     user,
                     data,
                     sms_consent=consent,
-                    consent_note=request.POST.get("consent_note", "")[:500],
+                    consent_note=request.POST.get("consent_note", ""),
                 )
                 messages.success(request, f"{saved.full_name} was added.")
             else:
@@ -155,6 +166,9 @@ def _edit(
             name = "contact-profile" if model is Contact else "candidate-profile"
             return redirect(reverse(name, args=[saved.pk]))
         except DomainError as exc:
+            if person is not None:
+                # The failed validation wrote the refused values onto the instance.
+                person.refresh_from_db()
             form = form_class(data=data, instance=person)
             form.is_valid()
             if not form.errors:
@@ -194,19 +208,22 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
 def _consent(request: HttpRequest, person: Candidate | Contact, back: str) -> HttpResponse:
     form = ConsentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The note is too long (500 characters at most).")
+        field, errors = next(iter(form.errors.items()))
+        messages.error(request, f"{field.capitalize()}: {errors[0]}")
+        return redirect(reverse(back, args=[person.pk]))
+    granted = form.cleaned_data["granted"]
+    try:
+        services.set_consent(
+            person,
+            granted,
+            source=ConsentEvent.Source.USER,
+            note=form.cleaned_data["note"],
+            actor=me(request),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
     else:
-        granted = form.cleaned_data["granted"]
-        note = form.cleaned_data["note"].strip()
-        if granted and not note:
-            messages.error(request, "Add a note saying how the person gave consent.")
-        else:
-            services.set_consent(
-                person, granted, source=ConsentEvent.Source.USER, note=note, actor=me(request)
-            )
-            messages.success(
-                request, "SMS consent recorded." if granted else "SMS consent withdrawn."
-            )
+        messages.success(request, "SMS consent recorded." if granted else "SMS consent withdrawn.")
     return redirect(reverse(back, args=[person.pk]))
 
 
