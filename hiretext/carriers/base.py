@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 
 class CarrierError(Exception):
@@ -113,3 +113,10 @@ class Carrier(ABC):
 
     @abstractmethod
     def parse_status(self, request: HttpRequest) -> list[StatusUpdate]: ...
+
+    def webhook_response(self, kind: str) -> HttpResponse | None:
+        """What to answer once a webhook ("inbound" or "status") was handled.
+
+        None: the webhook view's default. Twilio, for one, expects TwiML to inbound messages.
+        """
+        return None
