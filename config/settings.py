@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "hiretext.ats",
     "hiretext.numbers",
     "hiretext.carriers",
+    "hiretext.carrier_accounts",
     "hiretext.web",
 ]
 
@@ -174,6 +175,13 @@ if env_bool("HIRETEXT_PRODUCTION"):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Carriers: the public https base URL that carriers call back (behind a proxy: the outside
+# address), Twilio's API base (mocks, regions) and the Fernet key(s), comma-separated, that
+# encrypt carrier secrets at rest (unset: derived from SECRET_KEY).
+HIRETEXT_PUBLIC_URL = os.environ.get("HIRETEXT_PUBLIC_URL", "").strip().rstrip("/")
+HIRETEXT_TWILIO_API_BASE = os.environ.get("HIRETEXT_TWILIO_API_BASE", "").strip().rstrip("/")
+HIRETEXT_ENCRYPTION_KEY = os.environ.get("HIRETEXT_ENCRYPTION_KEY", "").strip()
 
 # Largest request body accepted anywhere (webhooks and API included).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000

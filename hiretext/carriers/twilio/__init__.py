@@ -1,0 +1,1 @@
+"""The Twilio carrier: an organisation's own Twilio account through the official SDK."""
