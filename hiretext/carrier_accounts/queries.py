@@ -17,10 +17,10 @@ def carrier_account(org: Organization) -> CarrierAccount | None:
     return CarrierAccount.objects.filter(organization=org).first()
 
 
-def carrier_slug(org: Organization) -> str | None:
-    """The carrier this organisation chose, or None for the platform default."""
+def carrier_slug(org: Organization) -> str:
+    """The carrier this organisation chose, or "" for the platform default."""
     account = carrier_account(org)
-    return account.carrier if account is not None else None
+    return account.carrier if account is not None else ""
 
 
 def credentials_of(account: CarrierAccount) -> TwilioCredentials:

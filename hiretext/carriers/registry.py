@@ -9,7 +9,10 @@ from django.utils.module_loading import import_string
 from hiretext.accounts.models import Organization
 from hiretext.carriers.base import Carrier
 
-DEFAULT_CARRIERS = ["hiretext.carriers.simulator.carrier.SimulatorCarrier"]
+DEFAULT_CARRIERS = [
+    "hiretext.carriers.simulator.carrier.SimulatorCarrier",
+    "hiretext.carriers.twilio.carrier.TwilioCarrier",
+]
 DEFAULT_SLUG = "simulator"
 
 
@@ -38,4 +41,9 @@ def get_carrier(slug: str) -> Carrier:
 
 def carrier_for_org(org: Organization) -> Carrier:
     """The carrier an organisation buys and sends through: the simulator unless configured."""
-    return get_carrier(getattr(settings, "HIRETEXT_DEFAULT_CARRIER", DEFAULT_SLUG))
+    from hiretext.carrier_accounts.queries import carrier_slug  # lazy: that app uses carriers
+
+    slug = carrier_slug(org) or getattr(settings, "HIRETEXT_DEFAULT_CARRIER", DEFAULT_SLUG)
+    carrier = get_carrier(slug)
+    for_org = getattr(carrier, "for_org", None)  # carriers holding per-organisation credentials
+    return for_org(org) if for_org is not None else carrier
