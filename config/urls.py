@@ -16,5 +16,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),
     path("api/docs", web_views.api_docs_redirect, name="api-docs"),
+    path("admin/text-messaging/", include("hiretext.numbers.urls")),
     path("", include("hiretext.web.urls")),
 ]

@@ -206,7 +206,8 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def register_routers() -> None:
-    from hiretext.api import accounts, ats
+    from hiretext.api import accounts, ats, numbers
 
     api.add_router("", accounts.router)
     api.add_router("", ats.router)
+    api.add_router("", numbers.router)

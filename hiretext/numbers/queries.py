@@ -1,8 +1,18 @@
 """Reads about seats, numbers and who is on them; `access_seat` raises NotFound outside the org."""
 
-from hiretext.accounts.models import User
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from hiretext.accounts.models import Organization, User
+from hiretext.carriers.base import AvailableNumber, CarrierError
+from hiretext.carriers.registry import carrier_for_org
 from hiretext.lib.errors import NotFound
-from hiretext.numbers.models import PhoneNumber, Seat
+from hiretext.numbers.models import MonthlyUsage, PhoneNumber, Seat, SeatAssignment, month_start
+
+MAX_ID = 2**63 - 1  # ids beyond a bigint are simply not found (no database error)
 
 
 def number_for_user(user: User) -> PhoneNumber | None:
@@ -32,8 +42,100 @@ def users_on_number(number: PhoneNumber) -> list[User]:
 
 def access_seat(user: User, seat_id: int) -> Seat:
     seat = None
-    if user.organization_id is not None:
+    if user.organization_id is not None and 0 < seat_id <= MAX_ID:
         seat = Seat.objects.filter(organization_id=user.organization_id, pk=seat_id).first()
     if seat is None:
         raise NotFound("No such seat.")
     return seat
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    """A seat as the numbers page and GET /seats show it, for the current month."""
+
+    seat: Seat
+    number: PhoneNumber | None
+    users: list[User]
+    monthly_allowance: int
+    used_this_month: int
+
+    @property
+    def remaining_this_month(self) -> int:
+        return max(0, self.monthly_allowance - self.used_this_month)
+
+    @property
+    def remaining_percent(self) -> int:
+        if self.monthly_allowance <= 0:
+            return 0
+        return round(100 * self.remaining_this_month / self.monthly_allowance)
+
+
+def seat_rows(org: Organization, seats: list[Seat], now: datetime | None = None) -> list[SeatRow]:
+    """Numbers, users and this month's usage for `seats`, in four queries whatever their count."""
+    seat_ids = [s.pk for s in seats]
+    numbers = {
+        n.seat_id: n
+        for n in PhoneNumber.objects.filter(seat_id__in=seat_ids, status=PhoneNumber.Status.ACTIVE)
+    }
+    for held in numbers.values():
+        held.organization = org
+    users: dict[int, list[User]] = {seat_id: [] for seat_id in seat_ids}
+    for assignment in (
+        SeatAssignment.objects.select_related("user")
+        .filter(seat_id__in=seat_ids)
+        .order_by("seat_id", "slot")
+    ):
+        users[assignment.seat_id].append(assignment.user)
+    used: dict[int, int] = {}
+    if numbers:
+        period = month_start(timezone.localtime(now or timezone.now(), org.zone).date())
+        used = dict(
+            MonthlyUsage.objects.filter(
+                number_id__in=[n.pk for n in numbers.values()], period=period
+            ).values_list("number_id", "used")
+        )
+    rows = []
+    for seat in seats:
+        number = numbers.get(seat.pk)
+        rows.append(
+            SeatRow(
+                seat=seat,
+                number=number,
+                users=users[seat.pk],
+                monthly_allowance=number.monthly_allowance if number else seat.monthly_allowance,
+                used_this_month=used.get(number.pk, 0) if number else 0,
+            )
+        )
+    return rows
+
+
+def list_seats(org: Organization) -> QuerySet[Seat]:
+    return Seat.objects.filter(organization=org).order_by("position", "id")
+
+
+def seat_row(seat: Seat, now: datetime | None = None) -> SeatRow:
+    return seat_rows(seat.organization, [seat], now)[0]
+
+
+def available_users(org: Organization, q: str = "", limit: int = 50) -> list[User]:
+    """Active users of the organisation on no seat, matching a partial or full name."""
+    qs = User.objects.filter(organization=org, is_active=True, seat_assignment__isnull=True)
+    q = " ".join(q.split())[:100]
+    if q:
+        condition = Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+        first, _, rest = q.partition(" ")
+        if rest:
+            condition |= Q(first_name__icontains=first, last_name__icontains=rest)
+        qs = qs.filter(condition)
+    return list(qs.order_by("last_name", "first_name", "id")[:limit])
+
+
+def available_numbers(org: Organization, area_code: str, limit: int = 20) -> list[AvailableNumber]:
+    """Numbers the organisation's carrier offers in an area code (validated: 3 digits)."""
+    from hiretext.numbers.services import carrier_failed, clean_area_code
+
+    area_code = clean_area_code(area_code)
+    try:
+        return carrier_for_org(org).search_numbers(area_code, limit=limit)
+    except CarrierError as exc:
+        raise carrier_failed(exc) from exc
