@@ -30,6 +30,15 @@ def _database_is_what_ci_expects(django_db_setup, django_db_blocker):
                 cursor.execute("SELECT 1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests create many users: a fast hasher keeps their setup quick (tests only)."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def roles(db):
     ensure_roles()
