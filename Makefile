@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck test-sqlite test-postgres bench bench-smoke setup clean
+.PHONY: node-deps run test lint typecheck test-sqlite test-postgres bench bench-smoke setup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.12+ is required (python3.13 recommended)." >&2; exit 1; }
@@ -20,6 +20,14 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Test-only Node packages (Prism, the Twilio API mock), pinned by tests/mocks/package-lock.json.
+NODE_STAMP := tests/mocks/node_modules/.installed-stamp
+$(NODE_STAMP): tests/mocks/package.json tests/mocks/package-lock.json
+	cd tests/mocks && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node-deps: $(NODE_STAMP)
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/hiretext demo
@@ -37,7 +45,7 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	DATABASE_URL=$(PG_URL) HIRETEXT_EXPECT_POSTGRES=1 $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) node-deps
 	./scripts/ensure-system-deps
 	$(MAKE) --no-print-directory lint typecheck
 	env -u DATABASE_URL $(BIN)/hiretext makemigrations --check --dry-run
