@@ -8,6 +8,7 @@ from hiretext.accounts.models import Organization, Role, User
 from hiretext.accounts.services import create_user, ensure_roles
 from hiretext.ats.models import Application, Candidate, Company, ConsentEvent, Contact, JobPosting
 from hiretext.ats.services import create_person
+from hiretext.numbers.services import ensure_seats
 
 DEMO_PASSWORD = "demo"
 
@@ -88,6 +89,7 @@ def _seed_acme(log: Callable[[str], None]) -> None:
     )
     for email, first, last, role in ACME_USERS:
         _user(org, email, first, last, role)
+    ensure_seats(org, 5)
     if not created:
         log("Acme Staffing already seeded.")
         return
@@ -149,6 +151,7 @@ def _seed_beacon(log: Callable[[str], None]) -> None:
     )
     _user(org, "admin@beacon.test", "Blair", "Beacon", Role.ADMINISTRATOR)
     _user(org, "recruiter@beacon.test", "Casey", "Lamp", Role.RECRUITER)
+    ensure_seats(org, 2)
     if not created:
         return
     create_person(

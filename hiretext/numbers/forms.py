@@ -11,7 +11,10 @@ class AreaCodeForm(forms.Form):
         max_length=3,
         label="Area code",
         help_text=AREA_CODE_HELP,
-        error_messages={"invalid": "Enter a 3-digit area code, e.g. 415."},
+        error_messages={
+            "invalid": "Enter a 3-digit area code, e.g. 415.",
+            "required": "Enter a 3-digit area code, e.g. 415.",
+        },
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{3}"}
         ),
