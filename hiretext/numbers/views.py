@@ -205,7 +205,9 @@ def assign(request: HttpRequest, seat_id: int) -> HttpResponse:
     }
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         return render(request, "numbers/_user_options.html", context)
-    return render(request, "numbers/assign.html", context, status=400 if request.method == "POST" else 200)
+    return render(
+        request, "numbers/assign.html", context, status=400 if request.method == "POST" else 200
+    )
 
 
 @page(PERM)
