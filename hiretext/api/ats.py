@@ -3,7 +3,7 @@
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from hiretext.accounts.models import User
 from hiretext.api.core import current_org, require_perm
@@ -120,7 +120,7 @@ def _crud(model: type[Candidate] | type[Contact], prefix: str) -> None:
         return {"items": [person_out(p) for p in rows], "next_cursor": next_cursor}
 
     @router.post(f"/{prefix}", response={201: Out}, operation_id=f"create_{noun}")
-    def create_person(request: HttpRequest, payload: In) -> tuple[int, dict[str, Any]]:  # type: ignore[valid-type]
+    def create_person(request: HttpRequest, payload: In) -> Status[dict[str, Any]]:  # type: ignore[valid-type]
         user = writer(request)
         data, consent = _fields(payload)
         person = services.create_person(
@@ -131,7 +131,7 @@ def _crud(model: type[Candidate] | type[Contact], prefix: str) -> None:
             sms_consent=bool(consent),
             consent_source=ConsentEvent.Source.API,
         )
-        return 201, person_out(person)
+        return Status(201, person_out(person))
 
     @router.get(f"/{prefix}/{{person_id}}", response=Out, operation_id=f"get_{noun}")
     def get_person(request: HttpRequest, person_id: int) -> dict[str, Any]:
@@ -149,10 +149,10 @@ def _crud(model: type[Candidate] | type[Contact], prefix: str) -> None:
         )
 
     @router.delete(f"/{prefix}/{{person_id}}", response={204: None}, operation_id=f"delete_{noun}")
-    def delete_person(request: HttpRequest, person_id: int) -> tuple[int, None]:
+    def delete_person(request: HttpRequest, person_id: int) -> Status[None]:
         user = writer(request)
         services.delete_person(access(user, person_id))
-        return 204, None
+        return Status(204, None)
 
     @router.put(
         f"/{prefix}/external/{{external_id}}",
@@ -163,7 +163,7 @@ def _crud(model: type[Candidate] | type[Contact], prefix: str) -> None:
         request: HttpRequest,
         external_id: str,
         payload: In,  # type: ignore[valid-type]
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> Status[dict[str, Any]]:
         user = writer(request)
         data, consent = _fields(payload)
         body_id = data.pop("external_id", None)
@@ -180,7 +180,7 @@ def _crud(model: type[Candidate] | type[Contact], prefix: str) -> None:
             data,
             sms_consent=consent,
         )
-        return (201 if created else 200), person_out(person)
+        return Status(201 if created else 200, person_out(person))
 
     @router.post(
         f"/{prefix}/{{person_id}}/consent", response=Out, operation_id=f"set_{noun}_consent"

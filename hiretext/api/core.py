@@ -84,11 +84,15 @@ class SessionAuth(APIKeyCookie):
 
 
 def _problem_for_not_allowed(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Ninja answers a wrong method with a bare 405; ours is problem+json like every error."""
+    """Ninja answers a wrong method with a bare 405 (and its root with an HTML 404); ours are
+    problem+json like every other error."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:  # the API root and docs views raise Django's HTML 404
+            return unknown_route(request)
         if isinstance(response, HttpResponseNotAllowed):
             allowed = response["Allow"]
             response = problem(
@@ -104,7 +108,7 @@ def _problem_for_not_allowed(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @csrf_exempt
 def unknown_route(request: HttpRequest, rest: str = "") -> HttpResponse:
-    return problem(404, "not_found", f"There is no API route {request.path}.")
+    return problem(404, "not_found", f"There is no API route {request.path}; see /api/v1/docs.")
 
 
 class ProblemAPI(NinjaAPI):
@@ -211,3 +215,7 @@ def register_routers() -> None:
     api.add_router("", accounts.router)
     api.add_router("", ats.router)
     api.add_router("", numbers.router)
+
+    from hiretext.api import carrier
+
+    api.add_router("", carrier.router)
