@@ -1,6 +1,37 @@
-// Small progressive enhancements; pages work without JavaScript.
-document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape") {
-    document.querySelectorAll("details.menu[open]").forEach((d) => d.removeAttribute("open"));
-  }
-});
+// Small progressive enhancements; every page works without JavaScript.
+(() => {
+  // Escape closes open menus (Administration, account) and returns focus to their summary.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.menu[open]").forEach((menu) => {
+      menu.removeAttribute("open");
+      if (menu.contains(document.activeElement)) menu.querySelector("summary")?.focus();
+    });
+  });
+
+  // A click outside an open menu closes it.
+  document.addEventListener("click", (event) => {
+    document.querySelectorAll("details.menu[open]").forEach((menu) => {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  // After a form comes back with errors, put the keyboard on the first wrong field.
+  document.addEventListener("DOMContentLoaded", () => {
+    const invalid = document.querySelector('main [aria-invalid="true"]');
+    if (invalid && !document.querySelector("main [autofocus]")) invalid.focus();
+  });
+
+  // "Show more": keep the keyboard where the reader was, on the first row just loaded.
+  let lastRowBeforeMore = null;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const more = event.target.closest?.("tr.more");
+    lastRowBeforeMore = more ? more.previousElementSibling : null;
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!lastRowBeforeMore) return;
+    const link = lastRowBeforeMore.nextElementSibling?.querySelector("a");
+    lastRowBeforeMore = null;
+    if (link && document.activeElement === document.body) link.focus();
+  });
+})();
