@@ -14,6 +14,14 @@ PERSON_FIELDS = ["first_name", "last_name", "email", "mobile", "time_zone", "ext
 class PersonForm(forms.ModelForm):  # type: ignore[type-arg]
     """Normalises the mobile number to E.164; consent is changed through `set_consent` only."""
 
+    # People type "+1 (415) 555-0142": longer than the stored E.164, so the input allows more.
+    mobile = forms.CharField(
+        max_length=40,
+        required=False,
+        help_text=Candidate._meta.get_field("mobile").help_text,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
     def clean_mobile(self) -> str:
         raw = self.cleaned_data.get("mobile") or ""
         if not raw.strip():
