@@ -230,3 +230,32 @@ def test_empty_organisation_shows_friendly_empty_states(page, org, recruiter, ma
     expect(page.get_by_text("No applications.")).to_be_visible()
     page.get_by_text("Consent history (0)").click()
     expect(page.get_by_text("No consent recorded.")).to_be_visible()
+
+
+def test_add_contact_needs_a_note_when_consent_is_ticked(page, org, recruiter):
+    login(page, "recruiter1@acme.test")
+    page.goto("/contacts/")
+    page.get_by_role("link", name="Add contact").click()
+    page.get_by_label("First name").fill("Omar")
+    page.get_by_label("Last name").fill("Haddad")
+    page.get_by_label("Mobile").fill("312.555.0112")
+    page.get_by_label("Job title").fill("Operations Director")
+    page.get_by_label("Company").fill("Contoso Logistics")
+    page.get_by_label("They agreed to receive text messages").check()
+    page.get_by_role("button", name="Add contact").click()
+    expect(page.get_by_role("alert")).to_have_text("Add a note saying how the person gave consent.")
+    assert not Contact.objects.filter(first_name="Omar").exists()
+    expect(page.get_by_label("Company")).to_have_value("Contoso Logistics")
+    page.get_by_label("How they agreed").fill("Asked us to text him")
+    page.get_by_role("button", name="Add contact").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Omar Haddad")
+    details = page.get_by_role("region", name="Details")
+    expect(details).to_contain_text("Contoso Logistics · Operations Director")
+    expect(details).to_contain_text("+1 312 555 0112")
+    expect(page.get_by_role("region", name="SMS consent").locator(".badge")).to_have_text(
+        "Consented"
+    )
+    page.get_by_role("link", name="← Contacts").click()
+    row = page.get_by_role("row", name=re.compile("Omar Haddad"))
+    expect(row).to_contain_text("Contoso Logistics")
+    expect(row).to_contain_text("Operations Director")

@@ -22,6 +22,17 @@ def shot(page, name):
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=wide)
 
 
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]
+  .filter((el) => el.type !== "hidden")
+  .filter((el) => !(el.labels?.length || el.getAttribute("aria-label") || el.textContent.trim()))
+  .map((el) => el.outerHTML)"""
+
+
+def assert_labelled(page, url):
+    unlabelled = page.evaluate(UNLABELLED)
+    assert unlabelled == [], f"{url}: controls without a label: {unlabelled}"
+
+
 def assert_fits(page, url):
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -35,6 +46,7 @@ def test_pages_fit_the_screen(page, org, recruiter, width):
     page.set_viewport_size({"width": width, "height": 800})
     page.goto("/login/")
     assert_fits(page, "/login/")
+    assert_labelled(page, "/login/")
     shot(page, f"login-{width}")
     login(page, "recruiter1@acme.test")
     pages = {
@@ -55,6 +67,7 @@ def test_pages_fit_the_screen(page, org, recruiter, width):
     for name, url in pages.items():
         page.goto(url)
         assert_fits(page, url)
+        assert_labelled(page, url)
         nav = page.get_by_role("navigation", name="Main")
         for label in ["Job postings", "Candidates", "Contacts"]:
             expect(nav.get_by_role("link", name=label)).to_be_in_viewport()
