@@ -1,6 +1,7 @@
 """hiretext settings: everything comes from environment variables (see README, Configuration)."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -104,6 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests run on a file as production does (WAL: concurrent writers wait their turn), not
+    # on shared-cache memory, whose table locks fail a second writer at once. One per process.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"hiretext-test-{os.getpid()}.sqlite3")
+    }
 if os.environ.get("HIRETEXT_TEST_DB_NAME"):
     # Lets parallel test runs on one PostgreSQL server use separate databases.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["HIRETEXT_TEST_DB_NAME"]}
