@@ -8,6 +8,9 @@ from django.db import connection
 from hiretext.accounts.models import Organization, Role
 from hiretext.accounts.services import create_user, ensure_roles
 
+# The Twilio API mock (Prism) and the guard against outbound network access.
+pytest_plugins = ["tests.mocks.twilio_api"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("HIRETEXT_EXPECT_POSTGRES") and "postgres" not in os.environ.get(

@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", web_views.api_docs_redirect, name="api-docs"),
     path("admin/text-messaging/", include("hiretext.numbers.urls")),
+    path("admin/carrier/", include("hiretext.carrier_accounts.urls")),
     path("", include("hiretext.web.urls")),
 ]

@@ -43,15 +43,17 @@ def twilio_credentials_for_org(org: Organization) -> TwilioCredentials | None:
     return credentials_of(account)
 
 
-def twilio_credentials_for_number(e164: str) -> TwilioCredentials | None:
-    """Credentials of the organisation holding `e164` now (sends from a bare carrier)."""
+def twilio_credentials_for_number(e164: str, *, active: bool = True) -> TwilioCredentials | None:
+    """Credentials of the organisation holding `e164` (sends and releases by a bare carrier).
+
+    `active=False` also finds the latest holder of a number being released.
+    """
     from hiretext.numbers.models import PhoneNumber
 
-    number = (
-        PhoneNumber.objects.filter(e164=e164, carrier="twilio", status=PhoneNumber.Status.ACTIVE)
-        .select_related("organization")
-        .first()
-    )
+    numbers = PhoneNumber.objects.filter(e164=e164, carrier="twilio")
+    if active:
+        numbers = numbers.filter(status=PhoneNumber.Status.ACTIVE)
+    number = numbers.select_related("organization").order_by("-purchased_at", "-pk").first()
     return twilio_credentials_for_org(number.organization) if number is not None else None
 
 

@@ -6,6 +6,7 @@ token of the organisation(s) configured for the `AccountSid` in the form body. V
 and error codes are mapped in `codes`; nothing Twilio-specific leaves this package.
 """
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import requests
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -57,24 +58,52 @@ def _settings_api_base() -> str:
     return (getattr(settings, "HIRETEXT_TWILIO_API_BASE", "") or "").rstrip("/")
 
 
+def _rest_failure(exc: Exception) -> tuple[int, str, str] | None:
+    """(HTTP status, Twilio error code, message) of an SDK error answer; None for the rest.
+
+    Creates and fetches raise TwilioRestException (or the RFC 9457 TwilioServiceException);
+    list pages raise TwilioException("Unable to fetch page", response).
+    """
+    if isinstance(exc, TwilioException) and hasattr(exc, "status"):
+        status = int(getattr(exc, "status", 0) or 0)
+        code: Any = getattr(exc, "code", None)
+        message = str(getattr(exc, "msg", "") or getattr(exc, "detail", "") or "")
+    elif isinstance(exc, TwilioException) and len(exc.args) > 1 and hasattr(exc.args[1], "text"):
+        response = exc.args[1]
+        status = int(getattr(response, "status_code", 0) or 0)
+        try:
+            payload = json.loads(response.text)
+        except (TypeError, ValueError):
+            payload = {}
+        payload = payload if isinstance(payload, dict) else {}
+        code = payload.get("code")
+        message = str(payload.get("message") or payload.get("detail") or "")
+    else:
+        return None
+    # Without a Twilio code the SDK repeats the HTTP status as the code.
+    code_text = str(code) if code not in (None, "") and str(code) != str(status) else ""
+    return status, code_text, message
+
+
 def carrier_error(exc: Exception) -> CarrierError:
     """Our CarrierError for whatever the SDK or the network raised."""
     if isinstance(exc, CarrierError):
         return exc
-    if isinstance(exc, TwilioRestException):
-        code = str(exc.code) if exc.code else ""
+    failure = _rest_failure(exc)
+    if failure is not None:
+        status, code, detail = failure
         info = codes.error_info(code)
-        transient = exc.status == 429 or exc.status >= 500 or (info is not None and info.transient)
+        transient = status == 429 or status >= 500 or (info is not None and info.transient)
         if info is not None:
             message = info.reason
-        elif exc.status == 401:
+        elif status == 401:
             message = "Twilio rejected the account SID or its credentials."
         elif transient:
-            message = f"Twilio is unavailable right now (HTTP {exc.status}); trying again."
+            message = f"Twilio is unavailable right now (HTTP {status}); trying again."
+        elif code:
+            message = codes.reason_for(code, detail[:200])
         else:
-            message = codes.reason_for(code, str(exc.msg)[:200]) or (
-                f"Twilio refused the request (HTTP {exc.status})."
-            )
+            message = f"Twilio refused the request (HTTP {status})."
         return CarrierError(
             message,
             code=(info.code if info and info.code else code),
@@ -88,7 +117,7 @@ def carrier_error(exc: Exception) -> CarrierError:
             "The stored Twilio credentials cannot be decrypted (the encryption key changed); "
             "enter the auth token again on the Carrier page."
         )
-    return CarrierError(f"Twilio call failed: {str(exc)[:200]}")
+    return CarrierError(f"Twilio call failed ({type(exc).__name__}).")
 
 
 @contextmanager
@@ -129,18 +158,19 @@ class TwilioCarrier(Carrier):
 
     # REST -----------------------------------------------------------------------------
 
-    def _creds(self, from_e164: str = "") -> TwilioCredentials:
+    def _creds(self, from_e164: str = "", *, active: bool = True) -> TwilioCredentials:
+        """Own credentials, or (bare carrier) those of the organisation holding the number."""
         if self.credentials is None and from_e164:
             from hiretext.carrier_accounts.queries import twilio_credentials_for_number
 
             with _calling_twilio():
-                self.credentials = twilio_credentials_for_number(from_e164)
+                self.credentials = twilio_credentials_for_number(from_e164, active=active)
         if self.credentials is None:
             raise CarrierError("Twilio is not set up for this organisation (see the Carrier page).")
         return self.credentials
 
-    def client(self, from_e164: str = "") -> Client:
-        creds = self._creds(from_e164)
+    def client(self, from_e164: str = "", *, active: bool = True) -> Client:
+        creds = self._creds(from_e164, active=active)
         http_client = self._http_client or BaseUrlHttpClient(self.api_base)
         if creds.api_key_sid and creds.api_key_secret:
             return Client(
@@ -203,7 +233,7 @@ class TwilioCarrier(Carrier):
         """Give the number back to Twilio; releasing an already released number is harmless."""
         try:
             with _calling_twilio():
-                client = self.client(e164)
+                client = self.client(e164, active=False)
                 if carrier_id.startswith("PN"):
                     client.incoming_phone_numbers(carrier_id).delete()
                 else:
