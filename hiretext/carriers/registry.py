@@ -47,3 +47,10 @@ def carrier_for_org(org: Organization) -> Carrier:
     carrier = get_carrier(slug)
     for_org = getattr(carrier, "for_org", None)  # carriers holding per-organisation credentials
     return for_org(org) if for_org is not None else carrier
+
+
+def carrier_for(slug: str, org: Organization) -> Carrier:
+    """Carrier `slug` set up for `org`: releases a number through whoever sold it."""
+    carrier = get_carrier(slug)
+    for_org = getattr(carrier, "for_org", None)
+    return for_org(org) if for_org is not None else carrier

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from hiretext.accounts.models import Organization, User
 from hiretext.carriers.base import BoughtNumber, Carrier, CarrierError
-from hiretext.carriers.registry import carrier_for_org, get_carrier
+from hiretext.carriers.registry import carrier_for, carrier_for_org
 from hiretext.lib.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from hiretext.lib.phones import format_phone
 from hiretext.numbers.allowance import current_period
@@ -288,7 +288,9 @@ def release_number(actor: User, seat: Seat, now: datetime | None = None) -> Phon
         number.released_at = now
         number.save(update_fields=["status", "released_at"])
         try:
-            get_carrier(number.carrier).release_number(number.e164, number.carrier_id)
+            carrier_for(number.carrier, locked.organization).release_number(
+                number.e164, number.carrier_id
+            )
         except CarrierError as exc:
             raise carrier_failed(exc) from exc
     return number
