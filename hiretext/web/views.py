@@ -1,5 +1,6 @@
 """Pages: parse, access, call one service, render."""
 
+import copy
 from typing import Any
 
 from django.contrib import messages
@@ -167,9 +168,10 @@ def _edit(
             return redirect(reverse(name, args=[saved.pk]))
         except DomainError as exc:
             if person is not None:
-                # The failed validation wrote the refused values onto the instance.
+                # Validation writes the refused values onto the instance it checks: show the
+                # saved record, and check the form against a copy of it.
                 person.refresh_from_db()
-            form = form_class(data=data, instance=person)
+            form = form_class(data=data, instance=copy.copy(person))
             form.is_valid()
             if not form.errors:
                 form.add_error(None, exc.message)
