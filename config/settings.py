@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "hiretext.numbers",
     "hiretext.carriers",
     "hiretext.carrier_accounts",
+    "hiretext.messaging",
+    "hiretext.billing",
     "hiretext.web",
 ]
 
@@ -146,6 +148,11 @@ TASKS = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# The simulator carrier signs its webhooks with this (derived from SECRET_KEY when unset);
+# HIRETEXT_SIMULATOR_ENABLED=0 hides its phone pages and API (a real carrier in production).
+HIRETEXT_SIMULATOR_SECRET = os.environ.get("HIRETEXT_SIMULATOR_SECRET", "")
+HIRETEXT_SIMULATOR_ENABLED = env_bool("HIRETEXT_SIMULATOR_ENABLED", True)
 
 # Outbound e-mail: console in development and the demo, SMTP (EMAIL_HOST…) in production.
 MAILERS = {

@@ -1,0 +1,70 @@
+"""The only webhook views: carriers post inbound texts and delivery statuses here.
+
+CSRF-exempt POST; the carrier's signature is verified first (403, nothing stored), a
+malformed payload is refused (400, never 500), then one service call per event.
+"""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from hiretext.carriers.base import Carrier, InvalidSignature, MalformedWebhook
+from hiretext.carriers.registry import get_carrier
+
+log = logging.getLogger(__name__)
+
+
+def _refusal(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"code": code, "detail": detail}, status=status)
+
+
+def _carrier(slug: str) -> Carrier | None:
+    try:
+        return get_carrier(slug)
+    except LookupError:
+        return None
+
+
+@csrf_exempt
+@require_POST
+def inbound(request: HttpRequest, carrier: str) -> JsonResponse:
+    from hiretext.messaging.inbound import record_inbound
+
+    adapter = _carrier(carrier)
+    if adapter is None:
+        return _refusal(404, "not_found", "No such carrier.")
+    try:
+        adapter.verify(request)
+        events = adapter.parse_inbound(request)
+    except InvalidSignature:
+        return _refusal(403, "invalid_signature", "The signature does not match.")
+    except RequestDataTooBig:
+        return _refusal(413, "request_too_large", "The request body is too large.")
+    except MalformedWebhook as exc:
+        return _refusal(400, "malformed", str(exc)[:200] or "Malformed payload.")
+    stored = [record_inbound(carrier, event) for event in events]
+    return JsonResponse({"received": len(events), "stored": sum(m is not None for m in stored)})
+
+
+@csrf_exempt
+@require_POST
+def status(request: HttpRequest, carrier: str) -> JsonResponse:
+    from hiretext.messaging.services import record_status
+
+    adapter = _carrier(carrier)
+    if adapter is None:
+        return _refusal(404, "not_found", "No such carrier.")
+    try:
+        adapter.verify(request)
+        updates = adapter.parse_status(request)
+    except InvalidSignature:
+        return _refusal(403, "invalid_signature", "The signature does not match.")
+    except RequestDataTooBig:
+        return _refusal(413, "request_too_large", "The request body is too large.")
+    except MalformedWebhook as exc:
+        return _refusal(400, "malformed", str(exc)[:200] or "Malformed payload.")
+    applied = [record_status(carrier, update) for update in updates]
+    return JsonResponse({"received": len(updates), "matched": sum(m is not None for m in applied)})

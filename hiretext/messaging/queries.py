@@ -1,0 +1,156 @@
+"""Reads: conversations are visible only to the users on their number now (DESIGN)."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from hiretext.accounts.models import User
+from hiretext.ats.models import Application, Candidate, Contact
+from hiretext.lib.errors import NotFound
+from hiretext.lib.pagination import paginate
+from hiretext.messaging.models import Conversation, Message
+from hiretext.numbers.models import PhoneNumber
+from hiretext.numbers.queries import number_for_user
+
+type Person = Candidate | Contact
+
+
+def visible_conversations(user: User) -> QuerySet[Conversation]:
+    """Conversations on the active number of the user's seat (none without one)."""
+    if user.organization_id is None:
+        return Conversation.objects.none()
+    return Conversation.objects.filter(
+        organization_id=user.organization_id,
+        number__status=PhoneNumber.Status.ACTIVE,
+        number__seat__assignments__user_id=user.pk,
+    )
+
+
+def access_conversation(user: User, conversation_id: int) -> Conversation:
+    conversation = (
+        visible_conversations(user)
+        .select_related("number", "candidate", "contact")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None:
+        raise NotFound("No such conversation.")
+    return conversation
+
+
+def access_message(user: User, message_id: int) -> Message:
+    """A message of a conversation the user sees, or one the user sent."""
+    if user.organization_id is None:
+        raise NotFound("No such message.")
+    message = (
+        Message.objects.select_related("conversation")
+        .filter(organization_id=user.organization_id, pk=message_id)
+        .filter(Q(sender_id=user.pk) | Q(conversation__in=visible_conversations(user).values("pk")))
+        .first()
+    )
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
+def conversation_with(user: User, person: Person) -> Conversation | None:
+    """The conversation between the user's number and `person`, if any."""
+    key = {"candidate": person} if isinstance(person, Candidate) else {"contact": person}
+    return visible_conversations(user).filter(**key).select_related("number").first()
+
+
+def list_conversations(
+    user: User, *, unread: bool | None = None, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Conversation], str | None]:
+    qs = (
+        visible_conversations(user)
+        .filter(last_message_at__isnull=False)
+        .select_related("number", "candidate", "contact")
+    )
+    if unread is not None:
+        qs = qs.filter(unread=unread)
+    return paginate(qs, ["last_message_at", "id"], cursor, descending=True, limit=limit)
+
+
+def list_messages(
+    conversation: Conversation, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Message], str | None]:
+    """Newest first, by id (ids grow with time), index `message_thread`."""
+    qs = Message.objects.filter(conversation=conversation).select_related("sender")
+    return paginate(qs, ["id"], cursor, descending=True, limit=limit)
+
+
+def thread(conversation: Conversation, limit: int = 100) -> list[Message]:
+    """The latest `limit` messages, oldest first (for the modal)."""
+    rows = list(
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender")
+        .order_by("-id")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def history(user: User, person: Person) -> list[tuple[Conversation, list[Message]]]:
+    """The person's SMS history: on the user's number; on every number with the report right."""
+    key = {"candidate": person} if isinstance(person, Candidate) else {"contact": person}
+    if user.has_perm("accounts.view_sms_activity_report"):
+        qs = Conversation.objects.filter(organization_id=person.organization_id, **key)
+    else:
+        qs = visible_conversations(user).filter(**key)
+    conversations = list(qs.select_related("number").order_by("-last_message_at", "-id"))
+    return [(c, thread(c, limit=200)) for c in conversations]
+
+
+# --- icon states for a page of people (one query per kind of person) ----------------------
+
+
+def _people_in(value: Any) -> list[Person]:
+    if isinstance(value, (Candidate, Contact)):
+        return [value]
+    if isinstance(value, Application):
+        return [value.candidate]
+    if isinstance(value, QuerySet):
+        value = value._result_cache  # only what the page already loaded; never a new query
+        if value is None:
+            return []
+    if isinstance(value, (list, tuple)):
+        found: list[Person] = []
+        for item in value[:500]:
+            if isinstance(item, (Candidate, Contact)):
+                found.append(item)
+            elif isinstance(item, Application):
+                found.append(item.candidate)
+        return found
+    return []
+
+
+def active_people(user: User, people: list[Person]) -> set[tuple[str, int]]:
+    """Which of `people` have had any message with the user's number: ("candidate", id)…"""
+    number = number_for_user(user)
+    if number is None or not people:
+        return set()
+    found: set[tuple[str, int]] = set()
+    candidates = {p.pk for p in people if isinstance(p, Candidate)}
+    contacts = {p.pk for p in people if isinstance(p, Contact)}
+    base = Conversation.objects.filter(number=number, last_message_at__isnull=False)
+    if candidates:
+        found |= {
+            ("candidate", pk)
+            for pk in base.filter(candidate_id__in=candidates).values_list(
+                "candidate_id", flat=True
+            )
+        }
+    if contacts:
+        found |= {
+            ("contact", pk)
+            for pk in base.filter(contact_id__in=contacts).values_list("contact_id", flat=True)
+        }
+    return found
+
+
+def people_on_page(context_values: list[Any]) -> list[Person]:
+    people: list[Person] = []
+    for value in context_values:
+        people += _people_in(value)
+    return people

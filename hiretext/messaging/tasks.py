@@ -1,0 +1,31 @@
+"""Background work for messaging: the carrier call, with retries and back-off.
+
+Retry policy: up to `services.MAX_ATTEMPTS` attempts, waiting `BACKOFF[n]` seconds after
+the n-th failure. Backends that cannot defer (the immediate backend used in tests) retry
+at once, so a test sees the whole sequence synchronously.
+"""
+
+from datetime import timedelta
+
+from django.tasks import task
+from django.utils import timezone
+
+from hiretext.messaging import services
+
+BACKOFF = (5, 30, 120, 600, 1800)
+
+
+@task
+def deliver_message(message_id: int, attempt: int = 1) -> str:
+    outcome = services.deliver(message_id)
+    if outcome != services.Outcome.RETRY:
+        return outcome
+    if attempt >= services.MAX_ATTEMPTS:
+        services.give_up(message_id)
+        return services.Outcome.DONE
+    delay = BACKOFF[min(attempt - 1, len(BACKOFF) - 1)]
+    retry = deliver_message
+    if retry.get_backend().supports_defer:
+        retry = retry.using(run_after=timezone.now() + timedelta(seconds=delay))
+    retry.enqueue(message_id, attempt + 1)
+    return outcome

@@ -1,0 +1,81 @@
+"""The SMS modal: the conversation with a person on the user's number, and the composer."""
+
+import secrets
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from hiretext.accounts.models import User
+from hiretext.ats import queries as ats_queries
+from hiretext.ats.models import Candidate, Contact
+from hiretext.lib.errors import DomainError
+from hiretext.messaging import queries, services
+from hiretext.messaging.models import Message
+from hiretext.numbers.queries import number_for_user
+from hiretext.web.decorators import page
+
+PAGE_PERMS = {"candidate": "view_candidate_pool_page", "contact": "view_contacts_page"}
+
+
+def _me(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _person(request: HttpRequest, kind: str, person_id: int) -> Candidate | Contact:
+    user = _me(request)
+    if kind not in PAGE_PERMS:
+        raise Http404("No such kind of person.")
+    if kind == "candidate":
+        return ats_queries.access_candidate(user, person_id)
+    return ats_queries.access_contact(user, person_id)
+
+
+def modal_context(user: User, person: Candidate | Contact, kind: str) -> dict[str, Any]:
+    conversation = queries.conversation_with(user, person)
+    messages = queries.thread(conversation) if conversation else []
+    problem = services.textable_problem(person)
+    return {
+        "person": person,
+        "kind": kind,
+        "number": number_for_user(user),
+        "conversation": conversation,
+        "thread_messages": messages,
+        "problem": problem.message if problem else "",
+        "state": "active" if messages else "new",
+        "idempotency_key": secrets.token_urlsafe(16),
+        "max_characters": services.MAX_CHARACTERS,
+    }
+
+
+@page("recruitment_sms")
+@require_http_methods(["GET", "POST"])
+def sms_modal(request: HttpRequest, kind: str, person_id: int) -> HttpResponse:
+    person = _person(request, kind, person_id)
+    user = _me(request)
+    error, body, status = "", "", 200
+    if request.method == "POST":
+        body = request.POST.get("body", "")[: services.MAX_CHARACTERS * 4]
+        category = request.POST.get("category", Message.Category.GENERAL)[:20]
+        key = request.POST.get("idempotency_key", "")[: services.MAX_IDEMPOTENCY_KEY]
+        try:
+            services.send_message(user, person, body, category=category, idempotency_key=key)
+            body = ""
+        except DomainError as exc:
+            error, status = exc.message, 422
+        person.refresh_from_db()
+    context = {**modal_context(user, person, kind), "error": error, "body": body}
+    return render(request, "messaging/modal.html", context, status=status)
+
+
+@page("recruitment_sms")
+@require_GET
+def thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = queries.access_conversation(_me(request), conversation_id)
+    return render(
+        request,
+        "messaging/_thread.html",
+        {"thread_messages": queries.thread(conversation), "conversation": conversation},
+    )
