@@ -219,3 +219,7 @@ def register_routers() -> None:
     from hiretext.api import carrier
 
     api.add_router("", carrier.router)
+
+    from hiretext.api import messaging
+
+    api.add_router("", messaging.router)

@@ -1,0 +1,200 @@
+"""Messages and conversations: send with an Idempotency-Key, read statuses and threads."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Router, Schema, Status
+from pydantic import StringConstraints
+
+from hiretext.api.core import current_user, require_perm
+from hiretext.api.schemas import Strict
+from hiretext.ats import queries as ats_queries
+from hiretext.ats.models import Candidate, Contact
+from hiretext.lib.errors import NotFound, ValidationFailed
+from hiretext.messaging import inbound, queries, services
+from hiretext.messaging.models import Conversation, Message
+
+router = Router(tags=["messaging"])
+
+Body = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+class MessageIn(Strict):
+    candidate_id: int | None = None
+    contact_id: int | None = None
+    channel: Literal["sms", "email"] = "sms"
+    body: Body
+    subject: Annotated[str, StringConstraints(max_length=300)] | None = None
+    category: Literal["general", "rejection", "interview"] = "general"
+    template_id: int | None = None
+
+
+class Accepted(Schema):
+    id: int
+    status: str
+    segments: int
+    encoding: str
+    conversation_id: int
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    direction: str
+    channel: str
+    body: str
+    segments: int
+    encoding: str
+    status: str
+    category: str
+    error_code: str
+    error_message: str
+    sender_id: int | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+
+
+class PersonRef(Schema):
+    type: str
+    id: int
+    name: str
+
+
+class ConversationOut(Schema):
+    id: int
+    seat_id: int
+    number: str
+    person: PersonRef | None
+    phone: str
+    unread: bool
+    last_message_at: datetime | None
+
+
+class ConversationPage(Schema):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class LinkIn(Strict):
+    candidate_id: int | None = None
+    contact_id: int | None = None
+
+
+def _accepted(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "status": message.status,
+        "segments": message.segments,
+        "encoding": message.encoding,
+        "conversation_id": message.conversation_id,
+    }
+
+
+def _conversation(c: Conversation) -> dict[str, Any]:
+    person = c.person
+    return {
+        "id": c.pk,
+        "seat_id": c.number.seat_id,
+        "number": c.number.e164,
+        "person": (
+            {
+                "type": "candidate" if isinstance(person, Candidate) else "contact",
+                "id": person.pk,
+                "name": person.full_name,
+            }
+            if person is not None
+            else None
+        ),
+        "phone": c.phone,
+        "unread": c.unread,
+        "last_message_at": c.last_message_at,
+    }
+
+
+def _person(
+    request: HttpRequest, candidate_id: int | None, contact_id: int | None
+) -> Candidate | Contact:
+    if (candidate_id is None) == (contact_id is None):
+        raise ValidationFailed(
+            "Give exactly one of candidate_id and contact_id.",
+            {"candidate_id": ["Exactly one of candidate_id, contact_id."]},
+        )
+    user = current_user(request)
+    if candidate_id is not None:
+        return ats_queries.access_candidate(user, candidate_id)
+    assert contact_id is not None
+    return ats_queries.access_contact(user, contact_id)
+
+
+@router.post("/messages", response={202: Accepted}, operation_id="send_message")
+def send_message(
+    request: HttpRequest,
+    payload: MessageIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Status[dict[str, Any]]:
+    """Accept a message for sending (202, status `queued`); the same key returns the same body."""
+    user = require_perm(request, "recruitment_sms")
+    person = _person(request, payload.candidate_id, payload.contact_id)
+    if payload.template_id is not None:
+        raise NotFound("No such template.")
+    key = (idempotency_key or "").strip()
+    accepted = services.send_message(
+        user,
+        person,
+        payload.body,
+        category=payload.category,
+        channel=payload.channel,
+        idempotency_key=key,
+    )
+    return Status(202, _accepted(accepted.message))
+
+
+@router.get("/messages/{message_id}", response=MessageOut, operation_id="get_message")
+def get_message(request: HttpRequest, message_id: int) -> Message:
+    return queries.access_message(current_user(request), message_id)
+
+
+@router.get("/conversations", response=ConversationPage, operation_id="list_conversations")
+def list_conversations(
+    request: HttpRequest, unread: bool | None = None, cursor: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    rows, next_cursor = queries.list_conversations(
+        current_user(request), unread=unread, cursor=cursor, limit=limit
+    )
+    return {"items": [_conversation(c) for c in rows], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    response=MessagePage,
+    operation_id="list_conversation_messages",
+)
+def list_messages(
+    request: HttpRequest, conversation_id: int, cursor: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    conversation = queries.access_conversation(current_user(request), conversation_id)
+    rows, next_cursor = queries.list_messages(conversation, cursor=cursor, limit=limit)
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+@router.post(
+    "/conversations/{conversation_id}/link",
+    response=ConversationOut,
+    operation_id="link_conversation",
+)
+def link_conversation(
+    request: HttpRequest, conversation_id: int, payload: LinkIn
+) -> dict[str, Any] | HttpResponse:
+    """Attach an unknown phone's conversation to a candidate or contact."""
+    user = current_user(request)
+    conversation = queries.access_conversation(user, conversation_id)
+    person = _person(request, payload.candidate_id, payload.contact_id)
+    linked = inbound.link_conversation(user, conversation, person)
+    return _conversation(queries.access_conversation(user, linked.pk))
