@@ -61,3 +61,32 @@ def test_healthz(client, db):
     resp = client.get("/healthz")
     assert resp.status_code == 200
     assert resp.json()["database"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"email": "recruiter1@acme.test\x00", "password": "pw-123456"}, 400, "validation_error"),
+        ({"email": "recruiter1@acme.test", "password": "pw\x00"}, 400, "validation_error"),
+        ({"email": "", "password": ""}, 401, "invalid_credentials"),
+        ({"email": None, "password": "pw-123456"}, 400, "validation_error"),
+        ([], 400, "validation_error"),
+    ],
+)
+def test_hostile_token_requests_never_500(client, recruiter, body, status, code):
+    resp = client.post("/api/v1/auth/token", body, content_type="application/json")
+    assert resp.status_code == status
+    assert resp["Content-Type"] == "application/problem+json"
+    assert resp.json()["code"] == code
+
+
+def test_inactive_users_get_no_token(client, recruiter):
+    recruiter.is_active = False
+    recruiter.save()
+    resp = client.post(
+        "/api/v1/auth/token",
+        {"email": "recruiter1@acme.test", "password": "pw-123456"},
+        content_type="application/json",
+    )
+    assert resp.status_code == 401
+    assert resp.json()["code"] == "invalid_credentials"
