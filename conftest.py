@@ -9,7 +9,7 @@ from hiretext.accounts.models import Organization, Role
 from hiretext.accounts.services import create_user, ensure_roles
 
 # The Twilio API mock (Prism) and the guard against outbound network access.
-pytest_plugins = ["tests.mocks.twilio_api"]
+pytest_plugins = ["tests.mocks.twilio_api", "tests.mocks.drivers"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

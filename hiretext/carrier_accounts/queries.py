@@ -73,3 +73,25 @@ def twilio_auth_tokens(account_sid: str) -> list[str]:
                 "Twilio auth token of organisation %s cannot be decrypted", row.organization_id
             )
     return tokens
+
+
+def holder_account_sid(e164: str) -> str | None:
+    """Twilio account SID of the organisation holding `e164` (now, else last).
+
+    None: nobody holds it; "": held, but not through a Twilio account. Webhooks use it so
+    that one Twilio account cannot speak for another organisation's number.
+    """
+    from hiretext.numbers.models import PhoneNumber
+
+    number = (
+        PhoneNumber.objects.filter(e164=e164)
+        .select_related("organization__carrier_account")
+        .order_by("status", "-purchased_at", "-pk")  # "active" sorts before "released"
+        .first()
+    )
+    if number is None:
+        return None
+    account = getattr(number.organization, "carrier_account", None)
+    if number.carrier != "twilio" or account is None:
+        return ""
+    return account.account_sid

@@ -7,7 +7,7 @@ malformed payload is refused (400, never 500), then one service call per event.
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -30,7 +30,7 @@ def _carrier(slug: str) -> Carrier | None:
 
 @csrf_exempt
 @require_POST
-def inbound(request: HttpRequest, carrier: str) -> JsonResponse:
+def inbound(request: HttpRequest, carrier: str) -> HttpResponse:
     from hiretext.messaging.inbound import record_inbound
 
     adapter = _carrier(carrier)
@@ -46,12 +46,14 @@ def inbound(request: HttpRequest, carrier: str) -> JsonResponse:
     except MalformedWebhook as exc:
         return _refusal(400, "malformed", str(exc)[:200] or "Malformed payload.")
     stored = [record_inbound(carrier, event) for event in events]
-    return JsonResponse({"received": len(events), "stored": sum(m is not None for m in stored)})
+    return adapter.webhook_response("inbound") or JsonResponse(
+        {"received": len(events), "stored": sum(m is not None for m in stored)}
+    )
 
 
 @csrf_exempt
 @require_POST
-def status(request: HttpRequest, carrier: str) -> JsonResponse:
+def status(request: HttpRequest, carrier: str) -> HttpResponse:
     from hiretext.messaging.services import record_status
 
     adapter = _carrier(carrier)
@@ -67,4 +69,6 @@ def status(request: HttpRequest, carrier: str) -> JsonResponse:
     except MalformedWebhook as exc:
         return _refusal(400, "malformed", str(exc)[:200] or "Malformed payload.")
     applied = [record_status(carrier, update) for update in updates]
-    return JsonResponse({"received": len(updates), "matched": sum(m is not None for m in applied)})
+    return adapter.webhook_response("status") or JsonResponse(
+        {"received": len(updates), "matched": sum(m is not None for m in applied)}
+    )

@@ -304,10 +304,26 @@ class TwilioCarrier(Carrier):
         if not ACCOUNT_SID.match(account_sid):
             raise InvalidSignature("No Twilio AccountSid in the webhook.")
         url = requested_url(request)
-        for token in self._tokens(account_sid):
-            if token and RequestValidator(token).validate(url, form, signature):
-                return
-        raise InvalidSignature("The Twilio signature does not match.")
+        if not any(
+            token and RequestValidator(token).validate(url, form, signature)
+            for token in self._tokens(account_sid)
+        ):
+            raise InvalidSignature("The Twilio signature does not match.")
+        self._check_number_is_on(account_sid, request, form)
+
+    @staticmethod
+    def _check_number_is_on(account_sid: str, request: HttpRequest, form: QueryDict) -> None:
+        """Our number in the webhook (To inbound, From in status reports) must be held
+        through this Twilio account: one account cannot speak for another's numbers."""
+        from hiretext.carrier_accounts.queries import holder_account_sid
+
+        is_status = request.path.rstrip("/").endswith("/status")
+        ours = form.get("From" if is_status else "To", "").strip()
+        if not E164.match(ours):
+            return  # parse refuses it as malformed
+        holder = holder_account_sid(ours)
+        if holder is not None and holder != account_sid:
+            raise InvalidSignature("That number is not on this Twilio account.")
 
     def parse_inbound(self, request: HttpRequest) -> list[InboundSms]:
         form = self._form(request)
