@@ -79,7 +79,9 @@ def nora(org, recruiter):
 
 def signed_post(client, kind, payload, *, secret_ok=True, raw=None):
     body = raw if raw is not None else json.dumps(payload).encode()
-    signature = phones.sign(body) if secret_ok else hmac.new(b"wrong", body, hashlib.sha256).hexdigest()
+    signature = (
+        phones.sign(body) if secret_ok else hmac.new(b"wrong", body, hashlib.sha256).hexdigest()
+    )
     return client.post(
         f"/webhooks/simulator/{kind}",
         data=body,
