@@ -560,3 +560,27 @@ def test_openapi_lists_the_contract_routes(client, db):
         "/api/v1/contacts/{person_id}/consent",
     ]:
         assert path in spec["paths"], path
+
+
+def test_an_unexpected_error_is_a_problem_500_without_details(api, monkeypatch):
+    from hiretext.ats import services
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(services, "create_person", boom)
+    body = assert_problem(api.post("/candidates", {"first_name": "A"}), 500, "internal_error")
+    assert "secret" not in json.dumps(body)
+
+
+def test_docs_and_schema_are_served(client, db):
+    assert client.get("/api/v1/docs").status_code == 200
+    assert client.get("/api/v1/openapi.json")["Content-Type"].startswith("application/json")
+    assert client.get("/api/docs")["Location"] == "/api/v1/docs"
+
+
+def test_oversized_form_body_with_a_session_is_413(browser):
+    before = counts()
+    resp = browser.post("/api/v1/candidates", {"first_name": "A", "x": "y" * 1_100_000})
+    assert_problem(resp, 413, "request_too_large")
+    assert counts() == before

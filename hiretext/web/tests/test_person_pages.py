@@ -566,3 +566,23 @@ def test_profile_query_count_does_not_grow(
     add(15)
     with django_assert_max_num_queries(small):
         recruiter_client.get(path)
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": "a\x00b"}, {"q": "x" * 5000}, {"cursor": "a\x00b"}, {"q": "%_\\"}]
+)
+def test_odd_search_input_is_harmless(recruiter_client, org, params):
+    Candidate.objects.create(organization=org, first_name="Ana")
+    for name in ("candidate-pool", "contact-list"):
+        assert recruiter_client.get(reverse(name), params).status_code == 200
+
+
+def test_times_are_shown_in_the_organisations_zone(recruiter_client, org, ana):
+    import datetime as dt
+
+    entry = services.log_activity(ana, "note", "Called")
+    stamp = dt.datetime(2026, 1, 15, 20, 30, tzinfo=dt.UTC)  # 12:30 in Los Angeles
+    ActivityEntry.objects.filter(pk=entry.pk).update(created_at=stamp)
+    content = recruiter_client.get(reverse("candidate-profile", args=[ana.pk])).content.decode()
+    assert "12:30" in content
+    assert "20:30" not in content
