@@ -207,3 +207,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HIRETEXT_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Numbers (seats, phone numbers) ---------------------------------------------------------
+# Monthly price of a number in cents, shown with the terms and recorded on acceptance.
+HIRETEXT_NUMBER_MONTHLY_PRICE_CENTS = int(
+    os.environ.get("HIRETEXT_NUMBER_MONTHLY_PRICE_CENTS", "500")
+)
+# Days a number released to the simulator carrier rests before it is sold again.
+HIRETEXT_SIMULATOR_QUARANTINE_DAYS = int(os.environ.get("HIRETEXT_SIMULATOR_QUARANTINE_DAYS", "30"))
