@@ -156,10 +156,17 @@ def require_perm(request: HttpRequest, codename: str) -> User:
     return user
 
 
+def _challenge(response: HttpResponse) -> HttpResponse:
+    """A 401 names the scheme to use (RFC 9110)."""
+    response["WWW-Authenticate"] = 'Bearer realm="hiretext"'
+    return response
+
+
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     extra = {"errors": exc.errors} if exc.errors else {}
-    return problem(exc.status, exc.code, exc.message, **extra)
+    response = problem(exc.status, exc.code, exc.message, **extra)
+    return _challenge(response) if exc.status == 401 else response
 
 
 @api.exception_handler(ValidationError)
@@ -175,7 +182,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return problem(401, "unauthenticated", "Log in or send a valid bearer token.")
+    return _challenge(problem(401, "unauthenticated", "Log in or send a valid bearer token."))
 
 
 @api.exception_handler(AuthorizationError)

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.http import HttpResponseClientRedirect
 
 from hiretext.accounts.models import User
 from hiretext.lib.errors import NotFound
@@ -22,6 +23,12 @@ def page(*perms: str) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not user.is_authenticated:
+                htmx = getattr(request, "htmx", None)
+                if htmx:
+                    # A swapped-in partial would put the login form inside the table: send
+                    # the whole page to log in, and back to that page afterwards.
+                    login = redirect_to_login(htmx.current_url_abs_path or request.get_full_path())
+                    return HttpResponseClientRedirect(login["Location"])
                 return redirect_to_login(request.get_full_path())
             assert isinstance(user, User)
             missing = [p for p in perms if not user.has_perm(f"accounts.{p}")]

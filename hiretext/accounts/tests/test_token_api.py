@@ -37,6 +37,8 @@ def test_token_refusals_are_problem_json(client, recruiter, body, status, code):
     assert resp["Content-Type"] == "application/problem+json"
     assert resp.json()["code"] == code
     assert resp.json()["detail"]
+    if status == 401:
+        assert resp["WWW-Authenticate"] == 'Bearer realm="hiretext"'
 
 
 def test_malformed_json_is_a_validation_error(client, recruiter):

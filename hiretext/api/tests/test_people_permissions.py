@@ -21,6 +21,8 @@ def client_for(role, request, api_as):
 def assert_denied(resp, role):
     if role == "anonymous":
         assert_problem(resp, 401, "unauthenticated", "Log in or send a valid bearer token.")
+        assert resp["WWW-Authenticate"] == 'Bearer realm="hiretext"'
+
     else:
         assert_problem(resp, 403, "permission_denied", "You do not have permission to do that.")
 

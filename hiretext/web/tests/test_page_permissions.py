@@ -174,3 +174,14 @@ def test_home_picks_the_first_page_the_user_may_see(client, make_user):
     user.user_permissions.add(Permission.objects.get(codename="view_contacts_page"))
     client.force_login(user)
     assert client.get("/")["Location"] == "/contacts/"
+
+
+def test_an_expired_session_during_htmx_sends_the_whole_page_to_log_in(client, records):
+    resp = client.get(
+        reverse("candidate-pool"),
+        {"cursor": "abc"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/candidates/?q=ana"},
+    )
+    assert resp.status_code == 200
+    assert resp["HX-Redirect"] == "/login/?next=/candidates/%3Fq%3Dana"
+    assert resp.content == b""
