@@ -89,7 +89,9 @@ def phone_reply(request: HttpRequest, e164: str) -> HttpResponse:
 @enabled
 @require_GET
 def api_messages(request: HttpRequest) -> JsonResponse:
-    phone = request.GET.get("phone", "")
+    phone = request.GET.get("phone", "")[:20].strip()
+    if phone.isdigit():  # an unencoded "+" arrives as a space
+        phone = "+" + phone
     if not phones.E164.match(phone):
         return _bad("phone must be an E.164 number, e.g. +14155550101.")
     rows = SimulatorPhoneMessage.objects.filter(
