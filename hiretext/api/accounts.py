@@ -53,7 +53,7 @@ def list_users(
     if q.strip():
         from hiretext.ats.queries import person_search_filter
 
-        qs = qs.filter(person_search_filter(q))
+        qs = qs.filter(person_search_filter(q, phone=False))  # users have no phone
     rows, next_cursor = paginate(qs, ["last_name", "first_name", "id"], cursor, limit=limit)
     items = [
         {"id": u.pk, "name": u.display_name, "email": u.email, "seat_id": seat_id_of(u)}

@@ -57,8 +57,8 @@ def clean_query(q: str) -> str:
     return (q or "").replace("\x00", "").strip()[:100]
 
 
-def person_search_filter(q: str) -> Q:
-    """Partial name (first, last or "first last"), e-mail or phone digits."""
+def person_search_filter(q: str, *, phone: bool = True) -> Q:
+    """Partial name (first, last or "first last"), e-mail or (with `phone`) phone digits."""
     q = clean_query(q)
     if not q:
         return Q()
@@ -67,7 +67,7 @@ def person_search_filter(q: str) -> Q:
     if len(parts) >= 2:
         condition |= Q(first_name__icontains=parts[0], last_name__icontains=" ".join(parts[1:]))
     digits = re.sub(r"\D", "", q)
-    if len(digits) >= 3:
+    if phone and len(digits) >= 3:
         condition |= Q(mobile__contains=digits)
     return condition
 

@@ -79,3 +79,20 @@ def test_people_list_query_count_is_constant(
     with django_assert_max_num_queries(small):
         body = api.get(f"/{kind}").json()
     assert len(body["items"]) == 41
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("415", []),
+        ("dana li", ["dana@acme.test"]),
+        ("LI", ["dana@acme.test"]),
+        ("acme.test", ["admin@acme.test", "dana@acme.test"]),
+        ("a\x00", ["admin@acme.test", "dana@acme.test"]),
+    ],
+)
+def test_users_search_never_500s(api_as, admin, make_user, q, expected):
+    make_user("dana@acme.test", Role.RECRUITER, "Dana", "Li")
+    resp = api_as(admin).get("/users", data={"q": q})
+    assert resp.status_code == 200
+    assert sorted(u["email"] for u in resp.json()["items"]) == expected
