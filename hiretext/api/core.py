@@ -63,9 +63,10 @@ class SessionAuth(APIKeyCookie):
     param_name = settings.SESSION_COOKIE_NAME
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        # Without a session cookie there is nothing to protect: the caller is simply
+        # Without a live session there is nothing to protect: the caller is simply
         # unauthenticated (401), not a forged browser request (403).
-        if not request.COOKIES.get(self.param_name):
+        user = getattr(request, "user", None)
+        if not request.COOKIES.get(self.param_name) or not (user and user.is_authenticated):
             return None
         try:
             return super()._get_key(request)

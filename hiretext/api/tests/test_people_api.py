@@ -584,3 +584,14 @@ def test_oversized_form_body_with_a_session_is_413(browser):
     resp = browser.post("/api/v1/candidates", {"first_name": "A", "x": "y" * 1_100_000})
     assert_problem(resp, 413, "request_too_large")
     assert counts() == before
+
+
+def test_an_expired_session_is_401_not_a_csrf_failure(recruiter, db):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(recruiter)
+    client.logout()  # the browser still sends its old cookie
+    client.cookies["sessionid"] = "expired-or-forged"
+    resp = client.post(
+        "/api/v1/candidates", json.dumps({"first_name": "A"}), content_type="application/json"
+    )
+    assert_problem(resp, 401, "unauthenticated")
