@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -68,7 +69,7 @@ def phone_page(request: HttpRequest, e164: str) -> HttpResponse:
     context = {
         "e164": e164,
         "rows": rows,
-        "reply_to": request.GET.get("to", last_number)[:16],
+        "reply_to": request.GET.get("to", last_number)[:16].strip().lstrip("+"),
         "behaviour": SimulatorPhone.objects.filter(e164=e164).first(),
     }
     template = "simulator/_thread.html" if request.htmx else "simulator/phone.html"  # type: ignore[attr-defined]
@@ -83,7 +84,7 @@ def phone_reply(request: HttpRequest, e164: str) -> HttpResponse:
     to = request.POST.get("to", "").strip()
     if phones.E164.match(e164) and phones.E164.match(to) and body.strip():
         phones.phone_sends(e164, to, body)
-    return redirect(f"{request.path.rsplit('/reply', 1)[0]}?to={to}")
+    return redirect(f"{request.path.rsplit('/reply', 1)[0]}?{urlencode({'to': to})}")
 
 
 @enabled
