@@ -117,9 +117,13 @@ def seat_row(seat: Seat, now: datetime | None = None) -> SeatRow:
     return seat_rows(seat.organization, [seat], now)[0]
 
 
-def available_users(org: Organization, q: str = "", limit: int = 50) -> list[User]:
-    """Active users of the organisation on no seat, matching a partial or full name."""
+def available_users(
+    org: Organization, q: str = "", limit: int = 50, ids: list[int] | None = None
+) -> list[User]:
+    """Active users of the organisation on no seat, matching a partial or full name (or ids)."""
     qs = User.objects.filter(organization=org, is_active=True, seat_assignment__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=[pk for pk in ids if 0 < pk <= MAX_ID])
     q = " ".join(q.split())[:100]
     if q:
         condition = Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)

@@ -198,10 +198,15 @@ def assign(request: HttpRequest, seat_id: int) -> HttpResponse:
                 messages.success(request, f"{names} assigned to {services.seat_label(seat)}.")
                 return _back()
     q = request.GET.get("q", "")[:100]
+    # Users ticked before a new search stay ticked, above the new matches.
+    source = request.POST if request.method == "POST" else request.GET
+    ticked = parse_user_ids(source.getlist("user_ids")) or []
+    picked = queries.available_users(org, ids=ticked) if ticked else []
     context = {
         "row": queries.seat_row(seat),
         "q": q,
-        "candidates": queries.available_users(org, q),
+        "picked": picked,
+        "candidates": [u for u in queries.available_users(org, q) if u.pk not in set(ticked)],
     }
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         return render(request, "numbers/_user_options.html", context)

@@ -85,16 +85,20 @@ def test_buy_through_both_flows_then_assign_and_remove_users(page, org, admin, p
     expect(page.get_by_role("checkbox")).to_have_count(1)
     page.get_by_role("checkbox", name=re.compile("Sam Ortiz")).check()
     search.fill("dana l")
-    expect(page.get_by_role("checkbox", name=re.compile("Sam Ortiz"))).to_have_count(0)
-    expect(page.get_by_role("checkbox")).to_have_count(1)
+    # A new search keeps Sam ticked, above the new matches.
+    expect(page.get_by_role("checkbox", name=re.compile("Dana Li"))).to_be_visible()
+    expect(page.get_by_role("checkbox")).to_have_count(2)
+    expect(page.get_by_role("checkbox", name=re.compile("Sam Ortiz"))).to_be_checked()
+    page.get_by_role("checkbox", name=re.compile("Dana Li")).check()
     search.fill("")
     expect(page.get_by_role("checkbox", name=re.compile("Priya Nair"))).to_be_visible()
-    page.get_by_role("checkbox", name=re.compile("Dana Li")).check()
+    expect(page.get_by_role("checkbox", name=re.compile("Dana Li"))).to_be_checked()
     page.get_by_role("checkbox", name=re.compile("Priya Nair")).check()
     page.get_by_role("button", name="Assign User").click()
     expect(page.get_by_role("status")).to_contain_text(
-        f"Dana Li, Priya Nair assigned to {auto_number}"
+        f"Dana Li, Sam Ortiz, Priya Nair assigned to {auto_number}"
     )
+    expect(seat_card(page, 1)).to_contain_text("3 users: the most a number can have.")
     expect(seat_card(page, 1)).to_contain_text("Dana Li")
     expect(seat_card(page, 1)).to_contain_text("Priya Nair")
 

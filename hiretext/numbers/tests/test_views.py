@@ -294,6 +294,23 @@ def test_assign_page_search_and_assign_several(as_admin, seats, buy, admin, make
     assert "Dana Li" not in after  # no longer available
 
 
+def test_ticked_users_stay_ticked_across_searches(as_admin, seats, make_user):
+    dana = make_user("dana@acme.test", first="Dana", last="Li")
+    make_user("sam@acme.test", first="Sam", last="Ortiz")
+    hx = {"HX-Request": "true"}
+    junk = as_admin.get(
+        url("assign", seats[0].pk), {"q": "ortiz", "user_ids": [dana.pk, "junk"]}, headers=hx
+    )
+    assert "Sam Ortiz" in junk.content.decode()
+    assert "Dana Li" not in junk.content.decode()  # a hostile ticked list is ignored, no error
+    html = as_admin.get(
+        url("assign", seats[0].pk), {"q": "ortiz", "user_ids": [dana.pk]}, headers=hx
+    ).content.decode()
+    assert f'value="{dana.pk}" checked' in html
+    assert html.index("Dana Li") < html.index("Sam Ortiz")
+    assert html.count("Dana Li") == 1
+
+
 def test_assign_refusals_are_flash_messages(as_admin, seats, buy, admin, recruiter, make_user):
     buy(seats[0], e164="+14155550142")
     services.assign_user(admin, seats[0], recruiter.pk)
