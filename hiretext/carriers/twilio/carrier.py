@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+import phonenumbers
 import requests
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -21,6 +22,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from hiretext.accounts.models import Organization
 from hiretext.carriers.base import (
     AvailableNumber,
     BoughtNumber,
@@ -128,6 +130,15 @@ def _calling_twilio() -> Iterator[None]:
         raise carrier_error(exc) from exc
 
 
+def country_of(area_code: str) -> str:
+    """Twilio searches per country: Canadian area codes are CA, the rest of +1 goes to US."""
+    try:
+        number = phonenumbers.parse(f"+1{area_code}2345678", None)
+    except phonenumbers.NumberParseException:
+        return "US"
+    return "CA" if phonenumbers.region_code_for_number(number) == "CA" else "US"
+
+
 class TwilioCarrier(Carrier):
     """Configured for one organisation (`credentials`), or bare for webhooks (verify, parse)."""
 
@@ -146,7 +157,7 @@ class TwilioCarrier(Carrier):
         self._http_client = http_client
 
     @classmethod
-    def for_org(cls, org: Any) -> "TwilioCarrier":
+    def for_org(cls, org: Organization) -> "TwilioCarrier":
         """The carrier with this organisation's stored credentials; CarrierError if none."""
         from hiretext.carrier_accounts.queries import twilio_credentials_for_org
 
@@ -171,7 +182,9 @@ class TwilioCarrier(Carrier):
 
     def client(self, from_e164: str = "", *, active: bool = True) -> Client:
         creds = self._creds(from_e164, active=active)
-        http_client = self._http_client or BaseUrlHttpClient(self.api_base)
+        if self._http_client is None:  # one connection pool per carrier instance
+            self._http_client = BaseUrlHttpClient(self.api_base)
+        http_client = self._http_client
         if creds.api_key_sid and creds.api_key_secret:
             return Client(
                 creds.api_key_sid,
@@ -198,7 +211,7 @@ class TwilioCarrier(Carrier):
             with _calling_twilio():
                 found = (
                     self.client()
-                    .available_phone_numbers("US")
+                    .available_phone_numbers(country_of(area_code))
                     .local.list(area_code=int(area_code), sms_enabled=True, limit=min(limit, 50))
                 )
         except CarrierError as exc:

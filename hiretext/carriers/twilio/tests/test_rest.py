@@ -50,6 +50,12 @@ def test_search_returns_sms_capable_local_numbers(carrier, twilio_settings):
     assert call.params["SmsEnabled"] == "true"
 
 
+def test_canadian_area_codes_search_canada(carrier, twilio_settings):
+    carrier.search_numbers("416", limit=5)
+    assert twilio_settings.called("GET", "/AvailablePhoneNumbers/CA/Local.json")
+    assert not twilio_settings.called("GET", "/AvailablePhoneNumbers/US/Local.json")
+
+
 @pytest.mark.parametrize("area_code", ["", "41", "4155", "abc", "015", "41'; DROP"])
 def test_search_with_a_malformed_area_code_asks_nothing(carrier, twilio_settings, area_code):
     assert carrier.search_numbers(area_code) == []
