@@ -1,6 +1,7 @@
 """Playwright driving Debian's Chromium against the live test server."""
 
 import os
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -20,7 +21,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-expect.set_options(timeout=5_000)
+# Generous enough for a loaded machine (parallel runs on two cores); passing steps never wait.
+TIMEOUT_MS = int(os.environ.get("HIRETEXT_BROWSER_TIMEOUT_MS", "15000"))
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +43,7 @@ def new_page(browser, live_server):
 
     def make() -> Page:
         context = browser.new_context(base_url=live_server.url)
-        context.set_default_timeout(5_000)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 
@@ -60,3 +63,18 @@ def login(page: Page, email: str, password: str = "pw-123456") -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("button", name="Log in")).to_have_count(0)
+
+
+def live_search(page: Page, box, text: str, *, typed: bool = False) -> None:
+    """Type into a live-search box and wait until the rows answering exactly `text` are shown."""
+
+    def answers(response) -> bool:
+        query = parse_qs(urlsplit(response.url).query)
+        return response.request.headers.get("hx-request") == "true" and query.get("q") == [text]
+
+    with page.expect_response(answers):
+        if typed:
+            box.press_sequentially(text, delay=30)
+        else:
+            box.fill(text)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")

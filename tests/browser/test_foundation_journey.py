@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent
+from tests.browser.conftest import live_search
 from tests.browser.data import seed_org, shown_time
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,23 +55,23 @@ def test_recruiter_journey(page, org, recruiter):
 
     # Live search as you type: partial name, e-mail, phone digits; no Enter needed.
     search = page.get_by_role("searchbox", name="Search candidates")
-    search.press_sequentially("rive", delay=30)
+    live_search(page, search, "rive", typed=True)
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("Alex Rivera")
     expect(page).to_have_url(re.compile(r"/candidates/\?q=rive$"))
-    search.fill("bea.chen@")
+    live_search(page, search, "bea.chen@")
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("Bea Chen")
-    search.fill("(646) 555-01")
+    live_search(page, search, "(646) 555-01")
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("Bea Chen")
-    search.fill("zimmer")
+    live_search(page, search, "zimmer")
     expect(rows(page)).to_have_count(25)
     page.get_by_role("link", name="Show more candidates").click()
     expect(rows(page)).to_have_count(30)
-    search.fill("nobody-like-this")
+    live_search(page, search, "nobody-like-this")
     expect(page.locator("#people-rows")).to_contain_text("No candidates match “nobody-like-this”")
-    search.fill("alex")
+    live_search(page, search, "alex")
     expect(rows(page)).to_have_count(1)
 
     # The profile: details, consent badge and history, the activity timeline in the org's zone.
@@ -186,7 +187,7 @@ def test_recruiter_journey(page, org, recruiter):
     nora_row = page.get_by_role("row", name=re.compile("Nora Quinn"))
     expect(nora_row).to_contain_text("Northwind Traders")
     expect(nora_row).to_contain_text("Consented")
-    page.get_by_role("searchbox", name="Search contacts").press_sequentially("northw")
+    live_search(page, page.get_by_role("searchbox", name="Search contacts"), "northw", typed=True)
     expect(rows(page)).to_have_count(1)
     page.get_by_role("link", name="Nora Quinn").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nora Quinn")
