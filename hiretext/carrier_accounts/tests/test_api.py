@@ -121,3 +121,13 @@ def test_check_reports_success_against_the_mock(api_as, admin, twilio_settings):
     assert res.json()["ok"] is True
     got = api.get("/carrier").json()
     assert got["check_ok"] is True and got["checked_at"]
+
+
+def test_the_routes_are_in_the_openapi_document(client, db):
+    doc = client.get("/api/v1/openapi.json").json()
+    paths = doc["paths"]
+    assert {"get", "put"} <= set(paths["/api/v1/carrier"])
+    assert "post" in paths["/api/v1/carrier/check"]
+    out = doc["components"]["schemas"]["CarrierOut"]["properties"]
+    assert "auth_token_set" in out and "auth_token" not in out  # write-only
+    assert "auth_token" in doc["components"]["schemas"]["CarrierIn"]["properties"]
