@@ -3,6 +3,8 @@
 Life-cycle of a number::
 
     (carrier inventory) --buy_number + terms accepted--> ACTIVE on a seat
+        (a TermsAcceptance and the first NumberCharge are written with it)
+    ACTIVE --charge_monthly, each calendar month--> one NumberCharge per month
     ACTIVE --release_number--> RELEASED (charges stop; the carrier quarantines it)
 
 The database enforces: one active number per seat, one active holder of an e164,
