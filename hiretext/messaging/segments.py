@@ -14,8 +14,9 @@ Python loops; only texts with combining sequences are split into clusters.
 """
 
 import re
-from bisect import bisect_left
-from itertools import repeat
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 from hiretext.messaging.unicode10 import RANGES
@@ -27,6 +28,7 @@ SINGLE_GSM = 160  # septets in an unsplit GSM-7 message
 PART_GSM = 153  # septets per part: 1120 bits less a 6-octet header, 7 bits each
 SINGLE_UCS2 = 70
 PART_UCS2 = 67
+SMALL_CLUSTER = 30  # units; up to this the exact builder is plain greedy packing
 
 # The GSM 03.38 default alphabet as Twilio maps it (its table has no backtick, no ç).
 GSM_BASIC = (
@@ -50,18 +52,6 @@ def _class(*names: str) -> str:
     return "".join(parts)
 
 
-_CONTROLISH = _class("CR", "LF", "Control")
-_EXTEND = _class("Extend")
-_EMOD = _class("E_Modifier")
-_EBASE = _class("E_Base", "E_Base_GAZ")
-_ZWJ = _class("ZWJ")
-# GB11 (Unicode 10): ZWJ × (Glue_After_Zwj | E_Base_GAZ), whatever precedes the ZWJ.
-_GLUED = (
-    f"[{_ZWJ}](?:[{_class('Glue_After_Zwj')}]|[{_class('E_Base_GAZ')}](?:[{_EXTEND}]?[{_EMOD}])?)"
-)
-_RI = _class("Regional_Indicator")
-_L, _V, _T, _LV, _LVT = (_class(n) for n in ("L", "V", "T", "LV", "LVT"))
-
 # Characters that can join a neighbour into one cluster; without any of them every code
 # point is a cluster of its own (Twilio also splits CR LF into two). The BMP ones are one
 # compact character class (a constant-time lookup); astral ones are checked separately.
@@ -83,24 +73,110 @@ _JOINERS_ASTRAL = frozenset(
     for code in range(max(first, 0x10000), last + 1)
 )
 
+# Python's regex engine tests a character class with astral ranges by scanning the range
+# list; a BMP-only class is a constant-time table. So the fast splitter first replaces each
+# astral character by two private-use characters, a head naming its break class and a
+# tail: the text keeps its length in UTF-16 units, and every class stays in the BMP.
+_TAIL = "\ue00f"
+_HEADS = {
+    "Other": "\ue000",
+    "Extend": "\ue001",
+    "SpacingMark": "\ue002",
+    "Prepend": "\ue003",
+    "Control": "\ue004",
+    "Regional_Indicator": "\ue005",
+    "E_Base": "\ue006",
+    "E_Base_GAZ": "\ue007",
+    "E_Modifier": "\ue008",
+    "Glue_After_Zwj": "\ue009",
+}
+_PRIVATE = re.compile("[\ue000-\ue00f]")
+_ASTRAL_STANDIN = {
+    chr(code): _HEADS[name] + _TAIL
+    for name in _HEADS
+    if name != "Other"
+    for first, last in RANGES[name]
+    for code in range(max(first, 0x10000), last + 1)
+}
+_OTHER_STANDIN = _HEADS["Other"] + _TAIL
 
-# UAX #29 (Unicode 10) extended grapheme clusters as the calculator's splitter finds them:
-# CR and LF always alone; a flag (RI RI) takes at most one extending mark; an emoji base
-# takes its skin tone across at most one extending mark.
-_MARK = f"[{_EXTEND}{_ZWJ}{_class('SpacingMark')}]"
-_CLUSTER = re.compile(
-    f"[{_CONTROLISH}]"
-    f"|[{_RI}][{_RI}]{_MARK}?"
-    f"|[{_class('Prepend')}]*"
-    "(?:"
-    f"[{_L}]*(?:[{_V}]+|[{_LV}][{_V}]*|[{_LVT}])[{_T}]*|[{_L}]+|[{_T}]+"
-    f"|[{_EBASE}](?:[{_EXTEND}]?[{_EMOD}])?"
-    f"|{_GLUED}"
-    f"|[^{_CONTROLISH}]"
-    ")"
-    f"(?:{_GLUED}|{_MARK})*",
-    re.DOTALL,
+
+def _standin(match: re.Match[str]) -> str:
+    return _ASTRAL_STANDIN.get(match[0], _OTHER_STANDIN)
+
+
+def _exact(*names: str) -> str:
+    return f"[{_class(*names)}]"
+
+
+def _exact_not(*names: str) -> str:
+    return f"[^{_class(*names)}]"
+
+
+def _bmp_ranges(names: tuple[str, ...]) -> str:
+    return "".join(
+        f"\\U{first:08x}-\\U{min(last, 0xFFFF):08x}"
+        for name in names
+        for first, last in RANGES[name]
+        if first <= 0xFFFF
+    )
+
+
+def _fast(*names: str) -> str:
+    heads = "".join(_HEADS[n] for n in names if n in _HEADS)
+    bmp = _bmp_ranges(names)
+    alternatives = ([f"[{bmp}]"] if bmp else []) + ([f"[{heads}]{_TAIL}"] if heads else [])
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _fast_not(*names: str) -> str:
+    heads = "".join(h for n, h in _HEADS.items() if n not in names)
+    return f"(?:[^{_bmp_ranges(names)}\\ue000-\\ue00f]|[{heads}]{_TAIL})"
+
+
+def _cluster_pattern(one: Callable[..., str], not_one: Callable[..., str]) -> re.Pattern[str]:
+    """UAX #29 (Unicode 10) extended grapheme clusters as the calculator's splitter finds them.
+
+    CR and LF are always alone; a flag (RI RI) takes at most one extending mark; an emoji
+    base takes its skin tone across at most one extending mark; GB11 glues a ZWJ to a
+    following Glue_After_Zwj or E_Base_GAZ whatever precedes the ZWJ.
+    """
+    extend, emod, zwj = one("Extend"), one("E_Modifier"), one("ZWJ")
+    glued = f"{zwj}(?:{one('Glue_After_Zwj')}|{one('E_Base_GAZ')}(?:{extend}?{emod})?)"
+    mark = one("Extend", "ZWJ", "SpacingMark")
+    ri = one("Regional_Indicator")
+    hangul_l, hangul_v, hangul_t = one("L"), one("V"), one("T")
+    return re.compile(
+        f"{one('CR', 'LF', 'Control')}"
+        f"|{ri}{ri}{mark}?"
+        f"|{one('Prepend')}*"
+        "(?:"
+        f"{hangul_l}*(?:{hangul_v}+|{one('LV')}{hangul_v}*|{one('LVT')}){hangul_t}*"
+        f"|{hangul_l}+|{hangul_t}+"
+        f"|{one('E_Base', 'E_Base_GAZ')}(?:{extend}?{emod})?"
+        f"|{glued}"
+        f"|{not_one('CR', 'LF', 'Control')}"
+        ")"
+        f"(?:{glued}|{mark})*",
+        re.DOTALL,
+    )
+
+
+_CLUSTER = _cluster_pattern(_exact, _exact_not)
+_CLUSTER_FAST = _cluster_pattern(_fast, _fast_not)
+# A run around joining characters (and stand-in tails): single other characters linked by
+# joiners, with one other character on each side. Clusters never cross its ends.
+_J = (
+    "["
+    + _bmp_ranges(("Extend", "ZWJ", "SpacingMark", "Prepend", "Regional_Indicator"))
+    + _bmp_ranges(("L", "V", "T", "E_Modifier"))
+    + "".join(_HEADS[n] for n in ("Extend", "SpacingMark", "Prepend", "Regional_Indicator"))
+    + _HEADS["E_Modifier"]
+    + _TAIL
+    + "]"
 )
+_NOT_J = _J.replace("[", "[^", 1)
+_REGION = re.compile(f"{_NOT_J}?{_J}+(?:{_NOT_J}{_J}+)*{_NOT_J}?", re.DOTALL)
 
 
 class Segments(NamedTuple):
@@ -153,14 +229,48 @@ def _ucs2(text: str, n: int) -> tuple[int, str, int]:
         # Every code point is its own cluster: BMP ones take one unit, astral ones two.
         if not astral:
             return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
-        doubles = [m.start() for m in _ASTRAL.finditer(text)]
-        units = n + len(doubles)
-        if units <= SINGLE_UCS2:
+        if n + len(astral) <= SINGLE_UCS2:
             return (1, UCS2, n)
+        doubles = [m.start() for m in _ASTRAL.finditer(text)]
         return (_pack_pairs(n, doubles, PART_UCS2), UCS2, n)
-    clusters = _CLUSTER.findall(text)
-    sizes = [len(c) + len(_ASTRAL.findall(c)) for c in clusters]
-    return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, len(clusters))
+    if _PRIVATE.search(text) is not None:
+        # The text itself uses the stand-ins' private-use characters: the slow way.
+        sizes = [len(c) + len(_ASTRAL.findall(c)) for c in _CLUSTER.findall(text)]
+        return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, len(sizes))
+    # In the stand-in text one character is one UTF-16 unit. Only the short regions
+    # around joining characters can hold clusters longer than one unit: split just those.
+    standin = _ASTRAL.sub(_standin, text) if astral else text
+    units = len(standin)
+    starts: list[int] = []
+    ends: list[int] = []
+    for region in _REGION.finditer(standin):
+        at = region.start()
+        for cluster in _CLUSTER_FAST.findall(region[0]):
+            size = len(cluster)
+            if size > 1:
+                starts.append(at)
+                ends.append(at + size)
+            at += size
+    characters = units - sum(ends) + sum(starts) + len(starts)
+    if units <= SINGLE_UCS2:
+        return (1, UCS2, characters)
+    if any(e - s > SMALL_CLUSTER for s, e in zip(starts, ends, strict=True)):
+        sizes = list(map(len, _CLUSTER_FAST.findall(standin)))
+        return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, characters)
+    return (_pack_blocks(units, starts, ends, PART_UCS2), UCS2, characters)
+
+
+def _pack_blocks(units: int, starts: list[int], ends: list[int], part: int) -> int:
+    """Greedy parts of `part` units where the blocks [start, end) are never split."""
+    segments, done = 0, 0
+    while done < units:
+        segments += 1
+        limit = done + part
+        if limit >= units:
+            break
+        i = bisect_right(starts, limit - 1) - 1  # the last block starting inside the part
+        done = starts[i] if i >= 0 and ends[i] > limit else limit
+    return segments
 
 
 def _pack_gsm(text: str, n: int) -> int:
@@ -229,8 +339,17 @@ def _pack(sizes: list[int], single: int, part: int) -> int:
     what fits in `part` and hands the rest to the next segment. A cluster that does not
     fit the free space opens a new segment and is placed there even if it is too big.
     """
-    if sum(sizes) <= single:
+    totals = list(accumulate(sizes))
+    if not totals or totals[-1] <= single:
         return 1
+    if max(sizes) <= SMALL_CLUSTER:
+        # Small clusters: the header's spill always fits the next part, so Twilio's
+        # builder is plain greedy packing into parts; find each part's end by bisection.
+        segments, done, total = 0, 0, totals[-1]
+        while done < total:
+            segments += 1
+            done = totals[bisect_right(totals, done + part) - 1]
+        return segments
     segments, used, first, split = 1, 0, [], False
     for size in sizes:
         room = (part if split else single) - used
