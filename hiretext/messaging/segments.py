@@ -41,6 +41,8 @@ GSM_CHARS = frozenset(GSM_BASIC + GSM_EXTENSION)
 _BASIC_ASCII = bytes(sorted({ord(c) for c in GSM_BASIC if ord(c) < 128}))
 _EXT_ASCII = bytes(sorted({ord(c) for c in GSM_EXTENSION if ord(c) < 128}))
 _NON_GSM = re.compile("[^" + re.escape(GSM_BASIC + GSM_EXTENSION) + "]")
+_NON_BASIC = re.compile("[^" + re.escape(GSM_BASIC) + "]")
+_EXTENSION = re.compile("[" + re.escape(GSM_EXTENSION) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -65,6 +67,13 @@ _JOINERS_BMP = re.compile(
         if first <= 0xFFFF
     )
     + "]"
+)
+# BMP joiners, the astral ones of emoji (flags, skin tones) and the rare astral planes
+# (historic scripts, tags) where the others live: one compact class, a table plus 4 ranges.
+_JOINING_OR_RARE = re.compile(
+    _JOINERS_BMP.pattern[:-1]
+    + "\\U00010000-\\U0001f0ff\\U0001f1e6-\\U0001f1ff\\U0001f3fb-\\U0001f3ff"
+    + "\\U0001fb00-\\U0010ffff]"
 )
 _JOINERS_ASTRAL = frozenset(
     chr(code)
@@ -204,9 +213,15 @@ def count(text: str) -> tuple[int, str, int]:
             return _gsm_with_extensions(text, n, len(rest))
         # ASCII but not GSM-7 (a backtick, a control character): one unit per character.
         return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
-    if _NON_GSM.search(text) is None:
-        return _gsm_with_extensions(text, n, sum(map(text.count, GSM_EXTENSION)))
-    return _ucs2(text, n)
+    # One scan finds the first character outside the basic alphabet; extension characters,
+    # non-GSM ones, joiners and astral ones all come at or after it.
+    first = _NON_BASIC.search(text)
+    if first is None:
+        return (1 if n <= SINGLE_GSM else -(-n // PART_GSM), GSM7, n)
+    at = first.start()
+    if _NON_GSM.search(text, at) is None:
+        return _gsm_with_extensions(text, n, len(_EXTENSION.findall(text, at)))
+    return _ucs2(text, n, at)
 
 
 def segment_count(text: str) -> int:
@@ -223,39 +238,50 @@ def _gsm_with_extensions(text: str, n: int, extensions: int) -> tuple[int, str, 
     return (_pack_gsm(text, n), GSM7, septets)
 
 
-def _ucs2(text: str, n: int) -> tuple[int, str, int]:
-    astral = _ASTRAL.findall(text)
-    if _JOINERS_BMP.search(text) is None and _JOINERS_ASTRAL.isdisjoint(astral):
-        # Every code point is its own cluster: BMP ones take one unit, astral ones two.
-        if not astral:
-            return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
-        if n + len(astral) <= SINGLE_UCS2:
+def _ucs2(text: str, n: int, at: int) -> tuple[int, str, int]:
+    if _JOINING_OR_RARE.search(text, at) is None:
+        # Every code point is its own cluster: one UTF-16 unit, or a surrogate pair.
+        raw = text.encode("utf-16-le", "surrogatepass")
+        units = len(raw) >> 1
+        if units <= SINGLE_UCS2:
             return (1, UCS2, n)
-        doubles = [m.start() for m in _ASTRAL.finditer(text)]
-        return (_pack_pairs(n, doubles, PART_UCS2), UCS2, n)
-    if _PRIVATE.search(text) is not None:
+        parts, done = 0, 0
+        while done < units:
+            parts += 1
+            limit = done + PART_UCS2
+            if limit >= units:
+                break
+            # A surrogate pair across the boundary moves whole to the next part.
+            split = 0xD8 <= raw[2 * limit - 1] <= 0xDB and 0xDC <= raw[2 * limit + 1] <= 0xDF
+            done = limit - 1 if split else limit
+        return (parts, UCS2, n)
+    if _PRIVATE.search(text, at) is not None:
         # The text itself uses the stand-ins' private-use characters: the slow way.
         sizes = [len(c) + len(_ASTRAL.findall(c)) for c in _CLUSTER.findall(text)]
         return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, len(sizes))
-    # In the stand-in text one character is one UTF-16 unit. Only the short regions
-    # around joining characters can hold clusters longer than one unit: split just those.
-    standin = _ASTRAL.sub(_standin, text) if astral else text
-    units = len(standin)
+    # Before `at` every character is a basic GSM-7 one, a cluster of one unit; only the
+    # last of them can join what follows. In the stand-in text of the rest one character
+    # is one UTF-16 unit, and only the short regions around joining characters can hold
+    # clusters longer than one unit: split just those.
+    start = max(0, at - 1)
+    rest = text[start:]
+    standin = _ASTRAL.sub(_standin, rest) if _ASTRAL.search(rest) else rest
+    units = start + len(standin)
     starts: list[int] = []
     ends: list[int] = []
     for region in _REGION.finditer(standin):
-        at = region.start()
+        position = start + region.start()
         for cluster in _CLUSTER_FAST.findall(region[0]):
             size = len(cluster)
             if size > 1:
-                starts.append(at)
-                ends.append(at + size)
-            at += size
+                starts.append(position)
+                ends.append(position + size)
+            position += size
     characters = units - sum(ends) + sum(starts) + len(starts)
     if units <= SINGLE_UCS2:
         return (1, UCS2, characters)
     if any(e - s > SMALL_CLUSTER for s, e in zip(starts, ends, strict=True)):
-        sizes = list(map(len, _CLUSTER_FAST.findall(standin)))
+        sizes = [1] * start + list(map(len, _CLUSTER_FAST.findall(standin)))
         return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, characters)
     return (_pack_blocks(units, starts, ends, PART_UCS2), UCS2, characters)
 
