@@ -462,6 +462,11 @@ def record_status(carrier: str, update: StatusUpdate) -> Message | None:
     return message
 
 
+def mark_read(conversation: Conversation) -> bool:
+    """Opened by a user on its number: read for everyone on it (DESIGN: unread is shared)."""
+    return bool(Conversation.objects.filter(pk=conversation.pk, unread=True).update(unread=False))
+
+
 # --- consent by phone ----------------------------------------------------------------------
 
 

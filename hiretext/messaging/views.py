@@ -36,6 +36,8 @@ def _person(request: HttpRequest, kind: str, person_id: int) -> Candidate | Cont
 def modal_context(user: User, person: Candidate | Contact, kind: str) -> dict[str, Any]:
     conversation = queries.conversation_with(user, person)
     messages = queries.thread(conversation) if conversation else []
+    if conversation is not None and conversation.unread:
+        services.mark_read(conversation)
     problem = services.textable_problem(person)
     return {
         "person": person,

@@ -15,7 +15,8 @@ from tests.factories import CandidateFactory
 pytestmark = pytest.mark.django_db
 
 ICON = re.compile(
-    r'aria-label="Send an SMS message"[^>]*data-sms-state="(\w+)"[^>]*data-sms-person="candidate-(\d+)"'
+    r'aria-label="Send an SMS message"[^>]*data-sms-state="(\w+)"'
+    r'[^>]*data-sms-person="candidate-(\d+)"'
 )
 
 
@@ -156,3 +157,26 @@ def test_api_conversations_and_messages_keyset(api_as, client, recruiter, make_u
     assert outsider.get(f"/messages/{message_id}").status_code == 404
     inbound(client, "reply")
     assert api.get("/conversations?unread=true").json()["items"][0]["unread"] is True
+
+
+def test_opening_the_modal_reads_the_conversation_for_everyone(client, recruiter, alex, number):
+    inbound(client, "Are you there?")
+    assert Message.objects.get().conversation.unread
+    client.force_login(recruiter)
+    client.get(f"/messaging/sms/candidate/{alex.pk}/")
+    assert not Message.objects.get().conversation.unread
+
+
+def test_modal_refuses_an_oversized_message(client, recruiter, alex, number):
+    client.force_login(recruiter)
+    response = client.post(f"/messaging/sms/candidate/{alex.pk}/", {"body": "x" * 100_000})
+    assert response.status_code == 422
+    assert "too long" in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_api_message_of_another_organisation_is_404(api_as, recruiter, other_admin, alex, number):
+    accepted = services.send_message(recruiter, alex, "Hello")
+    response = api_as(other_admin).get(f"/messages/{accepted.message.pk}")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert api_as(recruiter).get(f"/messages/{accepted.message.pk}").json()["body"] == "Hello"

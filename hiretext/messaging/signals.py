@@ -1,0 +1,10 @@
+"""Signals other apps (the inbox) listen to; each is sent after the change is committed.
+
+`message_received` (an inbound text) lives in `inbound.py`.
+"""
+
+from django.dispatch import Signal
+
+message_sent = Signal()  # kwargs: message (an outbound message was accepted: queued)
+message_status_changed = Signal()  # kwargs: message (its status moved forward)
+conversation_read = Signal()  # kwargs: conversation, user (None when not known)
