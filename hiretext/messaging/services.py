@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from hiretext.accounts.models import Organization, User
@@ -20,7 +21,7 @@ from hiretext.billing import services as billing
 from hiretext.carriers.base import CarrierError, OutboundSms, StatusUpdate
 from hiretext.carriers.registry import get_carrier
 from hiretext.lib.errors import DomainError, PermissionDenied, ValidationFailed
-from hiretext.messaging import segments
+from hiretext.messaging import segments, signals
 from hiretext.messaging.models import Conversation, Message, PhoneOptOut
 from hiretext.numbers.allowance import current_period, give_back_allowance, take_allowance
 from hiretext.numbers.models import PhoneNumber
@@ -239,6 +240,7 @@ def _create_outbound(
         ref_id=message.pk,
     )
     transaction.on_commit(lambda: _enqueue(message.pk))
+    _announce(signals.message_sent, message)
     return message
 
 
@@ -286,7 +288,13 @@ def send_automatic_reply(number: PhoneNumber, conversation: Conversation, text: 
             ref_id=message.pk,
         )
     transaction.on_commit(lambda: _enqueue(message.pk))
+    _announce(signals.message_sent, message)
     return message
+
+
+def _announce(signal: Signal, message: Message) -> None:
+    """Tell listeners (the inbox's live updates) once the change is committed."""
+    transaction.on_commit(lambda: signal.send(sender=Message, message=message))
 
 
 def _enqueue(message_id: int) -> None:
@@ -388,6 +396,7 @@ def _fail(message: Message, code: str, text: str) -> None:
     message.error_code = code[:30]
     message.error_message = text[:300]
     message.save(update_fields=["status", "error_code", "error_message", "updated_at"])
+    _announce(signals.message_status_changed, message)
     number = message.conversation.number
     if message.allowance_units and message.allowance_period:
         give_back_allowance(number, message.allowance_units, message.allowance_period)
@@ -425,6 +434,8 @@ def _advance(
             fields += ["error_code", "error_message"]
     if fields:
         message.save(update_fields=[*fields, "updated_at"])
+    if "status" in fields:
+        _announce(signals.message_status_changed, message)
     return bool(fields)
 
 
@@ -462,9 +473,18 @@ def record_status(carrier: str, update: StatusUpdate) -> Message | None:
     return message
 
 
-def mark_read(conversation: Conversation) -> bool:
+def mark_read(conversation: Conversation, user: User | None = None) -> bool:
     """Opened by a user on its number: read for everyone on it (DESIGN: unread is shared)."""
-    return bool(Conversation.objects.filter(pk=conversation.pk, unread=True).update(unread=False))
+    changed = bool(
+        Conversation.objects.filter(pk=conversation.pk, unread=True).update(unread=False)
+    )
+    if changed:
+        transaction.on_commit(
+            lambda: signals.conversation_read.send(
+                sender=Conversation, conversation=conversation, user=user
+            )
+        )
+    return changed
 
 
 # --- consent by phone ----------------------------------------------------------------------

@@ -8,3 +8,4 @@ from django.dispatch import Signal
 message_sent = Signal()  # kwargs: message (an outbound message was accepted: queued)
 message_status_changed = Signal()  # kwargs: message (its status moved forward)
 conversation_read = Signal()  # kwargs: conversation, user (None when not known)
+conversation_viewed = Signal()  # kwargs: conversation, user (a page showed it to the user)

@@ -11,8 +11,8 @@ from hiretext.accounts.models import User
 from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
 from hiretext.lib.errors import DomainError
-from hiretext.messaging import queries, services
-from hiretext.messaging.models import Message
+from hiretext.messaging import queries, services, signals
+from hiretext.messaging.models import Conversation, Message
 from hiretext.numbers.queries import number_for_user
 from hiretext.web.decorators import page
 
@@ -33,11 +33,18 @@ def _person(request: HttpRequest, kind: str, person_id: int) -> Candidate | Cont
     return ats_queries.access_contact(user, person_id)
 
 
+def _viewed(user: User, conversation: Conversation) -> None:
+    """Shown to `user`: read for everyone on the number; the user counts as looking at it."""
+    if conversation.unread:
+        services.mark_read(conversation, user)
+    signals.conversation_viewed.send(sender=Conversation, conversation=conversation, user=user)
+
+
 def modal_context(user: User, person: Candidate | Contact, kind: str) -> dict[str, Any]:
     conversation = queries.conversation_with(user, person)
     messages = queries.thread(conversation) if conversation else []
-    if conversation is not None and conversation.unread:
-        services.mark_read(conversation)
+    if conversation is not None:
+        _viewed(user, conversation)
     problem = services.textable_problem(person)
     return {
         "person": person,
@@ -76,6 +83,7 @@ def sms_modal(request: HttpRequest, kind: str, person_id: int) -> HttpResponse:
 @require_GET
 def thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = queries.access_conversation(_me(request), conversation_id)
+    _viewed(_me(request), conversation)
     return render(
         request,
         "messaging/_thread.html",
