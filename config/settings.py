@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "hiretext.carrier_accounts",
     "hiretext.messaging",
     "hiretext.billing",
+    "hiretext.inbox",
     "hiretext.web",
 ]
 
@@ -215,3 +216,28 @@ HIRETEXT_NUMBER_MONTHLY_PRICE_CENTS = int(
 )
 # Days a number released to the simulator carrier rests before it is sold again.
 HIRETEXT_SIMULATOR_QUARANTINE_DAYS = int(os.environ.get("HIRETEXT_SIMULATOR_QUARANTINE_DAYS", "30"))
+
+# --- Inbox: live updates (SSE) and reply e-mails (README: Live updates) ---------------------
+# Fan-out between processes: "redis" when REDIS_URL is set, else "postgres" (LISTEN/NOTIFY)
+# on PostgreSQL, else "poll" (the event table, every HIRETEXT_EVENTS_POLL_SECONDS).
+HIRETEXT_EVENTS_BACKEND = os.environ.get("HIRETEXT_EVENTS_BACKEND", "").strip().lower()
+HIRETEXT_EVENTS_POLL_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_POLL_SECONDS", "0.15"))
+HIRETEXT_EVENTS_HEARTBEAT_SECONDS = float(
+    os.environ.get("HIRETEXT_EVENTS_HEARTBEAT_SECONDS", "15")
+)
+# A stream ends after this long; the browser reconnects (with Last-Event-ID) after `retry:`.
+HIRETEXT_EVENTS_MAX_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_MAX_SECONDS", "300"))
+HIRETEXT_EVENTS_RETRY_MS = int(os.environ.get("HIRETEXT_EVENTS_RETRY_MS", "2000"))
+HIRETEXT_EVENTS_KEEP_HOURS = int(os.environ.get("HIRETEXT_EVENTS_KEEP_HOURS", "48"))
+# Where browsers open the stream; behind a proxy that sends /inbox/events to the ASGI
+# process (config/asgi.py, `hiretext serve_events`) the default path is right.
+HIRETEXT_EVENTS_URL = os.environ.get("HIRETEXT_EVENTS_URL", "").strip()
+# At most one reply e-mail per user and conversation in this many seconds; a user who
+# looked at the conversation in the last HIRETEXT_NOTIFY_LOOKING_SECONDS gets none.
+HIRETEXT_NOTIFY_THROTTLE_SECONDS = int(os.environ.get("HIRETEXT_NOTIFY_THROTTLE_SECONDS", "300"))
+HIRETEXT_NOTIFY_LOOKING_SECONDS = int(os.environ.get("HIRETEXT_NOTIFY_LOOKING_SECONDS", "30"))
+if env_bool("HIRETEXT_ASGI"):
+    # The ASGI process (config/asgi.py) holds many long streams: a connection kept per
+    # thread would exhaust PostgreSQL, so each database use opens and closes its own.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False

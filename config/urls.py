@@ -21,5 +21,6 @@ urlpatterns = [
     path("webhooks/", include("hiretext.carriers.urls")),
     path("simulator/", include("hiretext.carriers.simulator.urls")),
     path("messaging/", include("hiretext.messaging.urls")),
+    path("inbox/", include("hiretext.inbox.urls")),
     path("", include("hiretext.web.urls")),
 ]

@@ -198,3 +198,17 @@ def link_conversation(
     person = _person(request, payload.candidate_id, payload.contact_id)
     linked = inbound.link_conversation(user, conversation, person)
     return _conversation(queries.access_conversation(user, linked.pk))
+
+
+@router.post(
+    "/conversations/{conversation_id}/read",
+    response=ConversationOut,
+    operation_id="read_conversation",
+)
+def read_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """Mark read for everyone on the number (their bells drop at once); idempotent."""
+    user = current_user(request)
+    conversation = queries.access_conversation(user, conversation_id)
+    services.mark_read(conversation, user)
+    conversation.unread = False
+    return _conversation(conversation)

@@ -1,0 +1,165 @@
+"""Writing events, and reading the ones a user may receive now.
+
+Ids must become visible in the order they were given out, or a stream that has read id 11
+would never see a slower transaction's id 10. Each event is written in its own short
+transaction, after the change it describes has committed: SQLite has one writer, and on
+PostgreSQL an advisory lock orders the writers for the few microseconds of the insert.
+The same transaction sends the PostgreSQL NOTIFY (delivered on commit); with Redis the
+message is published once the row is committed.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+
+from hiretext.inbox.models import Event
+from hiretext.messaging.models import Conversation
+from hiretext.numbers.models import PhoneNumber
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "hiretext_events"  # PostgreSQL NOTIFY channel and Redis pub/sub channel
+EVENT_LOCK = 7_243_118_001  # pg_advisory_xact_lock key that orders event inserts
+BATCH = 200  # events sent per read; a stream reads again at once when a batch is full
+
+
+def backend_name() -> str:
+    """Which fan-out this deployment uses: "redis", "postgres" or "poll"."""
+    configured = getattr(settings, "HIRETEXT_EVENTS_BACKEND", "")
+    if configured in {"redis", "postgres", "poll"}:
+        return str(configured)
+    if getattr(settings, "REDIS_URL", ""):
+        return "redis"
+    if connection.vendor == "postgresql":
+        return "postgres"
+    return "poll"
+
+
+def publish(
+    kind: str,
+    *,
+    number_id: int,
+    conversation_id: int,
+    message_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Store an event (committed on return) and wake the streams of every process."""
+    backend = backend_name()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOCK])
+        event = Event.objects.create(
+            number_id=number_id,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            kind=kind,
+            data=data or {},
+        )
+        if backend == "postgres" and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{event.pk}:{number_id}"])
+    if backend == "redis":
+        _redis_publish(f"{event.pk}:{number_id}")
+    return event
+
+
+def _redis_publish(payload: str) -> None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            client.publish(CHANNEL, payload)
+        finally:
+            client.close()
+    except redis.RedisError:
+        # The row is stored: streams catch up at their next heartbeat read.
+        log.warning("Could not publish inbox event %s to Redis", payload, exc_info=True)
+
+
+def latest_id() -> int:
+    return Event.objects.aggregate(latest=Max("id"))["latest"] or 0
+
+
+def events_after(after_id: int, limit: int = 1000) -> list[tuple[int, int]]:
+    """(id, number_id) of events after `after_id`: what the polling hub wakes streams with."""
+    return list(
+        Event.objects.filter(id__gt=after_id).order_by("id").values_list("id", "number_id")[:limit]
+    )
+
+
+# --- what one user may receive ---------------------------------------------------------------
+
+
+def current_number_id(user_id: int) -> int | None:
+    """The active number the user is on now (read live: removal takes effect at once)."""
+    return (
+        PhoneNumber.objects.filter(
+            status=PhoneNumber.Status.ACTIVE,
+            seat__assignments__user_id=user_id,
+            seat__assignments__user__is_active=True,
+        )
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def unread_count(number_id: int | None) -> int:
+    if number_id is None:
+        return 0
+    return Conversation.objects.filter(
+        number_id=number_id, unread=True, last_message_at__isnull=False
+    ).count()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a stream sends next: events of the user's number after its cursor, and state."""
+
+    number_id: int | None
+    events: list[Event]
+    unread: int
+    full: bool  # more events may be waiting: read again at once
+
+    @property
+    def last_id(self) -> int | None:
+        return self.events[-1].pk if self.events else None
+
+
+def pending(user_id: int, after_id: int) -> Batch:
+    """Events after `after_id` for the number `user_id` is on *now*, and its unread count.
+
+    Two queries, three when there are events (the count is read only when sending).
+    """
+    number_id = current_number_id(user_id)
+    events: list[Event] = []
+    if number_id is not None:
+        events = list(
+            Event.objects.filter(number_id=number_id, id__gt=after_id).order_by("id")[:BATCH]
+        )
+    unread = unread_count(number_id) if events else 0
+    return Batch(number_id=number_id, events=events, unread=unread, full=len(events) == BATCH)
+
+
+def frame(event: Event, unread: int) -> str:
+    """One Server-Sent Event; the data is JSON (never HTML: the page renders it itself)."""
+    data = {
+        **event.data,
+        "kind": event.kind,
+        "conversation_id": event.conversation_id,
+        "message_id": event.message_id,
+        "unread": unread,
+    }
+    return f"id: {event.pk}\nevent: {event.kind}\ndata: {json.dumps(data)}\n\n"
+
+
+def state_frame(unread: int, number_id: int | None) -> str:
+    """The user's current state, with no id (it is not part of the resumable log)."""
+    data = json.dumps({"kind": "state", "unread": unread, "number": number_id is not None})
+    return f"event: state\ndata: {data}\n\n"

@@ -1,0 +1,63 @@
+"""Messaging's signals, turned into inbox events and reply e-mails (all after commit)."""
+
+import logging
+from typing import Any
+
+from hiretext.messaging import signals
+from hiretext.messaging.inbound import message_received
+from hiretext.messaging.models import Conversation, Message
+
+log = logging.getLogger(__name__)
+
+
+def on_message_received(sender: Any, message: Message, **kwargs: Any) -> None:
+    from hiretext.inbox import services, tasks
+
+    # The message is stored: a failure here must not fail the carrier's webhook.
+    try:
+        services.publish_message(message)
+    except Exception:
+        log.exception("Could not publish the inbox event of message %s", message.pk)
+    try:
+        tasks.notify_reply.enqueue(message.pk)
+    except Exception:
+        log.exception("Could not queue the reply e-mails of message %s", message.pk)
+
+
+def on_message_sent(sender: Any, message: Message, **kwargs: Any) -> None:
+    from hiretext.inbox import services
+
+    services.publish_message(message)
+
+
+def on_status_changed(sender: Any, message: Message, **kwargs: Any) -> None:
+    from hiretext.inbox import services
+
+    try:
+        services.publish_status(message)
+    except Exception:
+        log.exception("Could not publish the status event of message %s", message.pk)
+
+
+def on_conversation_read(
+    sender: Any, conversation: Conversation, user: Any = None, **kwargs: Any
+) -> None:
+    from hiretext.inbox import services
+
+    services.publish_read(conversation, user)
+
+
+def on_conversation_viewed(
+    sender: Any, conversation: Conversation, user: Any, **kwargs: Any
+) -> None:
+    from hiretext.inbox import services
+
+    services.touch_seen(user, conversation)
+
+
+def connect() -> None:
+    message_received.connect(on_message_received, dispatch_uid="inbox.message_received")
+    signals.message_sent.connect(on_message_sent, dispatch_uid="inbox.message_sent")
+    signals.message_status_changed.connect(on_status_changed, dispatch_uid="inbox.status")
+    signals.conversation_read.connect(on_conversation_read, dispatch_uid="inbox.read")
+    signals.conversation_viewed.connect(on_conversation_viewed, dispatch_uid="inbox.viewed")
