@@ -239,8 +239,8 @@ def _create_outbound(
         actor=actor,
         ref_id=message.pk,
     )
+    _announce(signals.message_sent, message)  # before the worker's statuses
     transaction.on_commit(lambda: _enqueue(message.pk))
-    _announce(signals.message_sent, message)
     return message
 
 
@@ -287,8 +287,8 @@ def send_automatic_reply(number: PhoneNumber, conversation: Conversation, text: 
             body=text,
             ref_id=message.pk,
         )
+    _announce(signals.message_sent, message)  # before the worker's statuses
     transaction.on_commit(lambda: _enqueue(message.pk))
-    _announce(signals.message_sent, message)
     return message
 
 
