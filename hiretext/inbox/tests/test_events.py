@@ -1,0 +1,219 @@
+"""The event log: who receives what (decided when sent), resuming, ordering, pruning."""
+
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.utils import timezone
+
+from hiretext.inbox import events, services, stream
+from hiretext.inbox.models import Event
+from hiretext.inbox.tests.conftest import inbound
+from hiretext.messaging.models import Conversation
+from hiretext.numbers import services as number_services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def parse(frames):
+    """SSE text -> list of (id or None, event, data dict); comments and retry skipped."""
+    found = []
+    for block in frames.split("\n\n"):
+        fields = {}
+        for line in block.split("\n"):
+            if not line or line.startswith(":") or line.startswith("retry:"):
+                continue
+            name, _, value = line.partition(": ")
+            fields[name] = value
+        if "event" in fields:
+            found.append((fields.get("id"), fields["event"], json.loads(fields["data"])))
+    return found
+
+
+def options(user, after=0):
+    return stream.Options(user.pk, after, poll=0.01, heartbeat=1, lifetime=1, retry_ms=500)
+
+
+def publish_on(number, n=1):
+    return [
+        events.publish(Event.Kind.MESSAGE, number_id=number.pk, conversation_id=9, message_id=i)
+        for i in range(n)
+    ]
+
+
+def test_events_reach_only_the_users_on_the_number_now(team):
+    number, other, r1, r2, r3 = team
+    published = publish_on(number, 2)
+    for user in (r1, r2):
+        batch = events.pending(user.pk, 0)
+        assert [e.pk for e in batch.events] == [e.pk for e in published]
+        assert batch.number_id == number.pk
+    third = events.pending(r3.pk, 0)
+    assert third.events == [] and third.number_id == other.pk
+
+
+def test_removal_from_the_number_stops_events_at_the_next_read(team, admin):
+    number, _, r1, r2, _ = team
+    reader = stream.Reader(options(r2))
+    reader.read()
+    publish_on(number)
+    frames, _ = reader.read()
+    assert [kind for _, kind, _ in parse(frames)] == ["message"]
+
+    number_services.remove_user(admin, number.seat, r2.pk)
+    publish_on(number)
+    frames, _ = reader.read()
+    # No event of the number any more; the browser learns its bell is empty.
+    assert parse(frames) == [(None, "state", {"kind": "state", "unread": 0, "number": False})]
+    frames, _ = reader.read()
+    assert frames == ""
+    assert [kind for _, kind, _ in parse(stream.Reader(options(r1)).read()[0])] == [
+        "message",
+        "message",
+        "state",
+    ]
+
+
+def test_deactivated_user_receives_nothing(team):
+    number, _, r1, _, _ = team
+    r1.is_active = False
+    r1.save()
+    publish_on(number)
+    assert events.pending(r1.pk, 0).events == []
+
+
+def test_first_read_sends_the_state_then_only_new_events_once(team, alex, client, immediate):
+    number, _, r1, _, _ = team
+    inbound(client, "Hi there")
+    reader = stream.Reader(options(r1, after=events.latest_id()))
+    first = parse(reader.read()[0])
+    assert first == [(None, "state", {"kind": "state", "unread": 1, "number": True})]
+    assert reader.read()[0] == ""
+    inbound(client, "Are you there?", message_id="SIMin2")
+    (event,) = parse(reader.read()[0])
+    conversation = Conversation.objects.get()
+    assert event[1] == "message"
+    assert event[2]["conversation_id"] == conversation.pk
+    assert event[2]["unread"] == 1 and event[2]["direction"] == "in"
+    assert reader.read()[0] == ""
+
+
+def test_resuming_after_an_id_sends_each_later_event_exactly_once(team):
+    number, _, r1, _, _ = team
+    ids = [e.pk for e in publish_on(number, 6)]
+    reader = stream.Reader(options(r1, after=ids[2]))
+    got = [int(i) for i, _, _ in parse(reader.read()[0]) if i]
+    assert got == ids[3:]
+    more = publish_on(number, 2)
+    got += [int(i) for i, _, _ in parse(reader.read()[0]) if i]
+    assert got == ids[3:] + [e.pk for e in more]
+
+
+def test_a_full_batch_asks_for_another_read(team, monkeypatch):
+    number, _, r1, _, _ = team
+    monkeypatch.setattr(events, "BATCH", 3)
+    ids = [e.pk for e in publish_on(number, 7)]
+    reader = stream.Reader(options(r1))
+    seen = []
+    while True:
+        frames, more = reader.read()
+        seen += [int(i) for i, _, _ in parse(frames) if i]
+        if not more:
+            break
+    assert seen == ids
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("12", 12),
+        (" 12 ", 12),
+        ("0", 0),
+        ("-1", None),
+        ("1e3", None),
+        ("abc", None),
+        ("１２", None),  # full-width digits are digits to Python, not to us
+        ("9" * 19, None),  # beyond a 64-bit id
+        ("9" * 400, None),
+        ("12; DROP TABLE", None),
+        (str(2**63 - 1), 2**63 - 1),
+    ],
+)
+def test_last_event_id_parsing(raw, expected):
+    assert stream.parse_event_id(raw) == expected
+
+
+def test_event_ids_are_seen_in_order_under_parallel_writers(team):
+    """A reader that polls while 4 threads publish never skips an id (ids commit in order)."""
+    number, _, r1, _, _ = team
+    published, errors = [], []
+    lock = threading.Lock()
+
+    def writer():
+        try:
+            for _ in range(15):
+                event = publish_on(number)[0]
+                with lock:
+                    published.append(event.pk)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    reader = stream.Reader(options(r1))
+    seen = []
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        seen += [int(i) for i, _, _ in parse(reader.read()[0]) if i]
+    for t in threads:
+        t.join()
+    seen += [int(i) for i, _, _ in parse(reader.read()[0]) if i]
+    assert not errors
+    assert len(published) == 60
+    assert seen == sorted(published)
+
+
+def test_prune_deletes_old_events_only(team, capsys):
+    number, *_ = team
+    old, new = publish_on(number, 2)
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=49))
+    assert services.prune_events() == 1
+    assert list(Event.objects.values_list("pk", flat=True)) == [new.pk]
+    call_command("prune_events", "--hours", "0")
+    assert "Deleted 1 event." in capsys.readouterr().out
+    assert not Event.objects.exists()
+
+
+def test_prune_command_refuses_negative_hours(capsys):
+    with pytest.raises(SystemExit):
+        call_command("prune_events", "--hours", "-1")
+    assert "0 or more" in capsys.readouterr().err
+
+
+def test_messages_statuses_and_reads_become_events(team, alex, client, immediate, settings):
+    """A send, its carrier statuses, a reply and a read each become one event, in order."""
+    from hiretext.messaging import services as messaging_services
+
+    number, _, r1, r2, _ = team
+    messaging_services.send_message(r1, alex, "Hello Alex")
+    inbound(client, "Hello back")
+    conversation = Conversation.objects.get()
+    services.open_conversation(r2, conversation)
+    kinds = list(Event.objects.order_by("id").values_list("kind", "data"))
+    assert kinds[0] == ("message", {"direction": "out", "status": "queued"})
+    statuses = [d["status"] for k, d in kinds if k == "status"]
+    # (the immediate task backend runs the delivery callback inside the send: any order)
+    assert sorted(statuses) == ["delivered", "sent"]
+    assert ("message", {"direction": "in", "status": "received"}) in kinds
+    assert kinds[-1] == ("read", {"unread_conversation": False, "by": "Sam Okafor"})
+    assert Event.objects.filter(number=number).count() == len(kinds)
+    # Opening it again changes nothing and says nothing.
+    services.open_conversation(r1, conversation)
+    assert Event.objects.count() == len(kinds)
