@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "hiretext.billing",
     "hiretext.inbox",
     "hiretext.web",
+    "hiretext.benchprobe",  # a one-table calibration app; its URLs need HIRETEXT_BENCH_ENDPOINTS
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HIRETEXT_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Production serving and benchmarks (README: Running at scale) ---------------------------
+# Calibration views under /bench/ (`make bench` only; never in production URLs).
+HIRETEXT_BENCH_ENDPOINTS = env_bool("HIRETEXT_BENCH_ENDPOINTS")
+HIRETEXT_PRODUCTION = env_bool("HIRETEXT_PRODUCTION")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Sync workers keep one connection each for HIRETEXT_CONN_MAX_AGE seconds (a new
+    # PostgreSQL connection costs more than most requests); a dead one is replaced unseen.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("HIRETEXT_CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    # SQLite: reopening the file and re-running the PRAGMAs on every request halved the
+    # single-INSERT rate under `hiretext serve` (BENCHMARKS.md), so its workers keep theirs.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(
+        os.environ.get("HIRETEXT_CONN_MAX_AGE", "600" if HIRETEXT_PRODUCTION else "0")
+    )
+if HIRETEXT_PRODUCTION:
+    # `hiretext serve` runs collectstatic first; hashed names let whitenoise cache forever.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    WHITENOISE_USE_FINDERS = False
+
 
 # --- Numbers (seats, phone numbers) ---------------------------------------------------------
 # Monthly price of a number in cents, shown with the terms and recorded on acceptance.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -24,3 +25,7 @@ urlpatterns = [
     path("inbox/", include("hiretext.inbox.urls")),
     path("", include("hiretext.web.urls")),
 ]
+
+if settings.HIRETEXT_BENCH_ENDPOINTS:
+    # Calibration views for `make bench`; never mounted unless asked for.
+    urlpatterns.insert(0, path("bench/", include("hiretext.benchprobe.urls")))
