@@ -183,7 +183,13 @@ def postgres_conninfo() -> str:
         "port": str(s.get("PORT") or ""),
     }
     options = {k: v for k, v in (s.get("OPTIONS") or {}).items() if isinstance(v, str | int)}
-    params.update({k: str(v) for k, v in options.items() if k in {"sslmode", "sslrootcert"}})
+    params.update(
+        {
+            k: str(v)
+            for k, v in options.items()
+            if k in {"sslmode", "sslrootcert", "application_name"}
+        }
+    )
     return make_conninfo("", **{k: v for k, v in params.items() if v})
 
 
