@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: node-deps run test lint typecheck test-sqlite test-postgres bench bench-smoke setup clean
+.PHONY: node-deps run test lint typecheck test-sqlite test-postgres bench bench-smoke bench-deps setup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.12+ is required (python3.13 recommended)." >&2; exit 1; }
@@ -51,11 +51,29 @@ test: $(STAMP) node-deps
 	env -u DATABASE_URL $(BIN)/hiretext makemigrations --check --dry-run
 	$(MAKE) --no-print-directory test-sqlite test-postgres bench-smoke
 
-bench: $(STAMP)
+# Benchmarks (BENCHMARKS.md): wrk from Debian (installed when root), the segment-counting
+# peers from npm (pinned by bench/node/package-lock.json) and PyPI (the `bench` extra).
+BENCH_NODE_STAMP := bench/node/node_modules/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
+$(BENCH_NODE_STAMP): bench/node/package.json bench/node/package-lock.json
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $(BENCH_NODE_STAMP)
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench-deps: $(BENCH_STAMP) $(BENCH_NODE_STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; \
+	  else echo "wrk is missing: sudo apt-get install wrk" >&2; exit 1; fi; }
+
+bench: bench-deps
 	$(BIN)/python -m bench
 
-bench-smoke: $(STAMP)
-	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench --smoke; fi
+bench-smoke: bench-deps
+	$(BIN)/python -m bench --smoke
 
 clean:
 	rm -rf $(VENV) var staticfiles
