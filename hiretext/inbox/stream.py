@@ -16,6 +16,7 @@ server: polls the table every HIRETEXT_EVENTS_POLL_SECONDS, holding one worker t
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from django.conf import settings
 from django.db import connections
 
 from hiretext.inbox import events, fanout
+
+log = logging.getLogger(__name__)
 
 MAX_EVENT_ID = 2**63 - 1
 UNSET = -1  # "no number seen yet": the first read always sends the state
@@ -104,7 +107,11 @@ async def async_stream(options: Options) -> AsyncIterator[str]:
     try:
         yield opening(options)
         while True:
-            frames, more = await fanout.db(reader.read)
+            try:
+                frames, more = await fanout.db(reader.read)
+            except Exception as exc:  # noqa: BLE001 - the browser reconnects after `retry:`
+                log.warning("Live stream of user %s ended: %s", options.user_id, exc)
+                return
             subscription.number_id = None if reader.number_id == UNSET else reader.number_id
             if frames:
                 yield frames
@@ -130,7 +137,11 @@ def sync_stream(options: Options) -> Iterator[str]:
     try:
         yield opening(options)
         while True:
-            frames, more = reader.read()
+            try:
+                frames, more = reader.read()
+            except Exception as exc:  # noqa: BLE001 - the browser reconnects after `retry:`
+                log.warning("Live stream of user %s ended: %s", options.user_id, exc)
+                return
             if frames:
                 yield frames
                 last_sent = time.monotonic()
