@@ -1,35 +1,64 @@
-"""`hiretext worker`: run background task workers (sending, retries, notifications)."""
+"""`hiretext worker`: background task workers (sending, retries, notifications).
+
+`--processes` worker processes (HIRETEXT_WORKERS), each running `--threads` task loops
+(HIRETEXT_WORKER_THREADS). A task mostly waits on a carrier's or mail server's network
+round trip, so threads multiply what one process delivers: measured with a 50 ms carrier,
+one loop delivers under 20 messages/s and sixteen several hundred (BENCHMARKS.md). Every
+loop claims its task with SKIP LOCKED, so workers on many machines share one queue.
+"""
 
 import os
 import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, connections
+from django.utils.crypto import get_random_string
+
+
+def default_threads() -> int:
+    configured = int(os.environ.get("HIRETEXT_WORKER_THREADS", "0") or 0)
+    if configured > 0:
+        return configured
+    # SQLite has a single writer: more loops than that only queue on its lock.
+    return 2 if connection.vendor == "sqlite" else 16
 
 
 class Command(BaseCommand):
-    help = "Run several database task workers; they share the queue with SKIP LOCKED."
+    help = "Run task worker processes, each with several task loops (README: Running at scale)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--processes", type=int, default=int(os.environ.get("HIRETEXT_WORKERS", "2"))
         )
-        parser.add_argument("--interval", type=float, default=0.2)
+        parser.add_argument(
+            "--threads", type=int, default=0, help="default: HIRETEXT_WORKER_THREADS"
+        )
+        parser.add_argument("--interval", type=float, default=0.2, help="idle poll, seconds")
+        parser.add_argument("--queue", default="*", help="queue names, comma-separated; * = all")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        threads = options["threads"] if options["threads"] > 0 else default_threads()
+        if options["processes"] <= 1:
+            self.run_loops(threads, options["interval"], options["queue"].split(","))
+            return
         cmd = [
             sys.executable,
             "-m",
             "hiretext",
-            "db_worker",
+            "worker",
+            "--processes",
+            "1",
+            "--threads",
+            str(threads),
             "--interval",
             str(options["interval"]),
-            "--no-startup-delay",
+            "--queue",
+            options["queue"],
         ]
-        if options["processes"] <= 1:
-            os.execv(sys.executable, cmd)  # noqa: S606
         procs = [subprocess.Popen(cmd) for _ in range(options["processes"])]  # noqa: S603
 
         def stop(*_: object) -> None:
@@ -43,3 +72,44 @@ class Command(BaseCommand):
                 proc.wait()
         except KeyboardInterrupt:
             stop()
+
+    def run_loops(self, count: int, interval: float, queues: list[str]) -> None:
+        """`count` django-tasks-db loops in this process; SIGTERM lets each finish its task."""
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        workers = [
+            Worker(
+                queue_names=queues,
+                interval=interval,
+                batch=False,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=None,
+                worker_id=get_random_string(32),
+                excluded_queue_names=[],
+            )
+            for _ in range(max(1, count))
+        ]
+
+        def loop(worker: Any) -> None:
+            try:
+                worker.run()
+            finally:
+                connections.close_all()  # this thread's own connections
+
+        def stop(*_: object) -> None:
+            for worker in workers:
+                worker.running = False
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        connection.close()
+        threads = [
+            threading.Thread(target=loop, args=(w,), name=f"task-loop-{i}")
+            for i, w in enumerate(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)  # wakes up so signals are handled promptly
