@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "hiretext.messaging",
     "hiretext.billing",
     "hiretext.inbox",
+    "hiretext.mail",
+    "anymail",
     "hiretext.web",
     "hiretext.benchprobe",  # a one-table calibration app; its URLs need HIRETEXT_BENCH_ENDPOINTS
 ]
@@ -156,11 +158,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 HIRETEXT_SIMULATOR_SECRET = os.environ.get("HIRETEXT_SIMULATOR_SECRET", "")
 HIRETEXT_SIMULATOR_ENABLED = env_bool("HIRETEXT_SIMULATOR_ENABLED", True)
 
-# Outbound e-mail: console in development and the demo, SMTP (EMAIL_HOST…) in production.
+# Outbound e-mail: SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend, EMAIL_HOST…)
+# in production; unset, the simulator's mailboxes while the simulator is on (the demo works
+# offline: /simulator/mailbox), else the console.
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        "BACKEND": os.environ.get("EMAIL_BACKEND")
+        or (
+            "hiretext.mail.backends.SimulatorMailboxBackend"
+            if env_bool("HIRETEXT_SIMULATOR_ENABLED", True)
+            else "django.core.mail.backends.console.EmailBackend"
         ),
         "OPTIONS": {
             k.lower(): v
@@ -170,6 +177,10 @@ MAILERS = {
                 "USERNAME": os.environ.get("EMAIL_HOST_USER"),
                 "PASSWORD": os.environ.get("EMAIL_HOST_PASSWORD"),
                 "USE_TLS": env_bool("EMAIL_USE_TLS") or None,
+                "USE_SSL": env_bool("EMAIL_USE_SSL") or None,
+                "TIMEOUT": int(os.environ["EMAIL_TIMEOUT"])
+                if os.environ.get("EMAIL_TIMEOUT")
+                else 30,
             }.items()
             if v is not None
         }
@@ -178,6 +189,29 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hiretext <no-reply@hiretext.local>")
+
+# --- E-mail in conversations (README: E-mail) -----------------------------------------------
+# Recruiters' e-mails come from HIRETEXT_EMAIL_FROM, named after the organisation; replies go
+# to reply+<signed token>@HIRETEXT_REPLY_DOMAIN (route that domain to an inbound webhook:
+# /webhooks/email/mailgun/inbound or /webhooks/email/postmark/inbound).
+HIRETEXT_EMAIL_FROM = os.environ.get("HIRETEXT_EMAIL_FROM", "no-reply@hiretext.local").strip()
+HIRETEXT_REPLY_DOMAIN = os.environ.get("HIRETEXT_REPLY_DOMAIN", "reply.hiretext.local").strip()
+HIRETEXT_MAILER = os.environ.get("HIRETEXT_MAILER", "default")
+# Largest inbound e-mail webhook accepted (attachments are listed, their content not kept).
+HIRETEXT_INBOUND_EMAIL_MAX_BYTES = int(
+    os.environ.get("HIRETEXT_INBOUND_EMAIL_MAX_BYTES", str(25 * 1024 * 1024))
+)
+# Inbound webhooks, checked as django-anymail checks them: Mailgun signs with its webhook
+# signing key; Postmark sends HTTP basic auth "user:password" (ANYMAIL_WEBHOOK_SECRET). A
+# provider without its secret is not served (404).
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+        "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", ""),
+    }.items()
+    if value
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.

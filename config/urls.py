@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/docs", web_views.api_docs_redirect, name="api-docs"),
     path("admin/text-messaging/", include("hiretext.numbers.urls")),
     path("admin/carrier/", include("hiretext.carrier_accounts.urls")),
+    path("", include("hiretext.mail.urls")),  # e-mail webhooks, mailboxes, Communications
     path("webhooks/", include("hiretext.carriers.urls")),
     path("simulator/", include("hiretext.carriers.simulator.urls")),
     path("messaging/", include("hiretext.messaging.urls")),

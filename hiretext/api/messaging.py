@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Schema, Status
 from pydantic import StringConstraints
@@ -38,6 +39,22 @@ class Accepted(Schema):
     conversation_id: int
 
 
+class AttachmentOut(Schema):
+    name: str
+    size: int
+    type: str
+
+
+def _email_details(message: Message) -> Any:
+    """An e-mail's subject and attachments (None for a text)."""
+    if message.channel != Message.Channel.EMAIL:
+        return None
+    try:
+        return message.email
+    except ObjectDoesNotExist:
+        return None
+
+
 class MessageOut(Schema):
     id: int
     conversation_id: int
@@ -54,6 +71,18 @@ class MessageOut(Schema):
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+    subject: str | None = None
+    attachments: list[AttachmentOut] = []
+
+    @staticmethod
+    def resolve_subject(obj: Message) -> str | None:
+        details = _email_details(obj)
+        return details.subject if details is not None else None
+
+    @staticmethod
+    def resolve_attachments(obj: Message) -> list[dict[str, Any]]:
+        details = _email_details(obj)
+        return list(details.attachments) if details is not None else []
 
 
 class PersonRef(Schema):
@@ -152,6 +181,7 @@ def send_message(
         category=payload.category,
         channel=payload.channel,
         idempotency_key=key,
+        subject=payload.subject,
     )
     return Status(202, _accepted(accepted.message))
 

@@ -76,7 +76,7 @@ def list_messages(
     conversation: Conversation, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Message], str | None]:
     """Newest first, by id (ids grow with time), index `message_thread`."""
-    qs = Message.objects.filter(conversation=conversation).select_related("sender")
+    qs = Message.objects.filter(conversation=conversation).select_related("sender", "email")
     return paginate(qs, ["id"], cursor, descending=True, limit=limit)
 
 
@@ -84,7 +84,7 @@ def thread(conversation: Conversation, limit: int = 100) -> list[Message]:
     """The latest `limit` messages, oldest first (for the modal)."""
     rows = list(
         Message.objects.filter(conversation=conversation)
-        .select_related("sender")
+        .select_related("sender", "email")
         .order_by("-id")[:limit]
     )
     rows.reverse()

@@ -126,11 +126,13 @@ def send_message(
     category: str = Message.Category.GENERAL,
     channel: str = Message.Channel.SMS,
     idempotency_key: str = "",
+    subject: object = None,
 ) -> Accepted:
-    """Accept an SMS to `person` (of the actor's organisation) for sending by the worker.
+    """Accept an SMS (or e-mail) to `person` of the actor's organisation for the worker.
 
     Every refusal has its own code; acceptance writes the message and reserves its cost
     in one transaction, so parallel sends never overspend the allowance or the credits.
+    E-mail (channel "email", `subject` required) is `hiretext.mail.services.send_email`.
     """
     if not actor.has_perm("accounts.recruitment_sms"):
         raise PermissionDenied("You need the “Recruitment - SMS” permission to send texts.")
@@ -143,9 +145,13 @@ def send_message(
         earlier = Message.objects.filter(sender=actor, idempotency_key=idempotency_key).first()
         if earlier is not None:
             return _replayed(earlier, person)
+    if channel == Message.Channel.EMAIL:
+        from hiretext.mail.services import send_email
+
+        return send_email(
+            actor, person, subject, body, category=category, idempotency_key=idempotency_key
+        )
     if channel != Message.Channel.SMS:
-        if channel == Message.Channel.EMAIL:
-            raise DomainError("channel_unavailable", "E-mail messages cannot be sent yet.")
         raise ValidationFailed("channel must be “sms” or “email”.", {"channel": ["Unknown."]})
     if category not in Message.Category.values or category == Message.Category.AUTOMATIC:
         raise ValidationFailed(
@@ -321,7 +327,7 @@ def deliver(message_id: int) -> str:
         message = (
             Message.objects.select_for_update()
             .select_related("conversation__number__organization")
-            .filter(pk=message_id)
+            .filter(pk=message_id, channel=Message.Channel.SMS)
             .first()
         )
         if message is None or message.status not in (
