@@ -288,6 +288,10 @@ HIRETEXT_EVENTS_HEARTBEAT_SECONDS = float(
 HIRETEXT_EVENTS_MAX_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_MAX_SECONDS", "300"))
 HIRETEXT_EVENTS_RETRY_MS = int(os.environ.get("HIRETEXT_EVENTS_RETRY_MS", "2000"))
 HIRETEXT_EVENTS_KEEP_HOURS = int(os.environ.get("HIRETEXT_EVENTS_KEEP_HOURS", "48"))
+# Served by WSGI workers instead (no ASGI process): answer and close, the browser asks
+# again after HIRETEXT_EVENTS_WSGI_RETRY_MS; a hold > 0 keeps a (threaded) worker streaming.
+HIRETEXT_EVENTS_WSGI_HOLD_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_WSGI_HOLD_SECONDS", "0"))
+HIRETEXT_EVENTS_WSGI_RETRY_MS = int(os.environ.get("HIRETEXT_EVENTS_WSGI_RETRY_MS", "1000"))
 # Where browsers open the stream; behind a proxy that sends /inbox/events to the ASGI
 # process (config/asgi.py, `hiretext serve_events`) the default path is right.
 HIRETEXT_EVENTS_URL = os.environ.get("HIRETEXT_EVENTS_URL", "").strip()

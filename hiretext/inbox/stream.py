@@ -11,18 +11,19 @@ What a user may receive is decided per read, from the seat assignments of that m
 someone removed from a number stops receiving its events at the next read.
 
 Two drivers share that logic: `async_stream` (ASGI: sleeps on the process's `fanout.Hub`,
-no database connection held between reads) and `sync_stream` (WSGI, e.g. the test
-server: polls the table every HIRETEXT_EVENTS_POLL_SECONDS, holding one worker thread).
+no database connection held between reads) and `sync_stream` (WSGI: answers and closes,
+the browser polling every `retry:`; or, with HIRETEXT_EVENTS_WSGI_HOLD_SECONDS, holds its
+worker thread and polls the table every HIRETEXT_EVENTS_POLL_SECONDS, as the test server
+does).
 """
 
 import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.db import connections
 
 from hiretext.inbox import events, fanout
 
@@ -51,6 +52,19 @@ class Options:
             lifetime=float(getattr(settings, "HIRETEXT_EVENTS_MAX_SECONDS", 300)),
             retry_ms=int(getattr(settings, "HIRETEXT_EVENTS_RETRY_MS", 2000)),
         )
+
+    @classmethod
+    def for_wsgi(cls, user_id: int, after: int) -> "Options":
+        """A WSGI worker serves one request at a time: by default the stream answers what
+        is there and closes, and the browser asks again after a short `retry:` (polling
+        in the SSE protocol). HIRETEXT_EVENTS_WSGI_HOLD_SECONDS > 0 keeps it open (threaded
+        servers, e.g. the test server)."""
+        hold = float(getattr(settings, "HIRETEXT_EVENTS_WSGI_HOLD_SECONDS", 0))
+        options = cls.for_user(user_id, after)
+        if hold > 0:
+            return replace(options, lifetime=min(hold, options.lifetime))
+        retry = int(getattr(settings, "HIRETEXT_EVENTS_WSGI_RETRY_MS", 1000))
+        return replace(options, lifetime=0, retry_ms=retry)
 
 
 def parse_event_id(raw: str | None) -> int | None:
@@ -91,6 +105,8 @@ class Reader:
 
 
 def opening(options: Options) -> str:
+    if options.lifetime <= 0:
+        return f"retry: {options.retry_ms}\n\n"
     # The comment pads past the first-chunk buffering of some proxies and browsers.
     return f"retry: {options.retry_ms}\n: {' ' * 2048}\n\n"
 
@@ -132,27 +148,24 @@ async def async_stream(options: Options) -> AsyncIterator[str]:
 
 
 def sync_stream(options: Options) -> Iterator[str]:
+    """The WSGI driver; Django closes (or keeps) its connection when the response ends."""
     reader = Reader(options)
     started = last_sent = time.monotonic()
-    try:
-        yield opening(options)
-        while True:
-            try:
-                frames, more = reader.read()
-            except Exception as exc:  # noqa: BLE001 - the browser reconnects after `retry:`
-                log.warning("Live stream of user %s ended: %s", options.user_id, exc)
-                return
-            if frames:
-                yield frames
-                last_sent = time.monotonic()
-            if more:
-                continue
-            if time.monotonic() - started >= options.lifetime:
-                return
-            time.sleep(options.poll)
-            if time.monotonic() - last_sent >= options.heartbeat:
-                yield KEEP_ALIVE
-                last_sent = time.monotonic()
-    finally:
-        # This thread may serve other requests later; the stream's connection goes now.
-        connections.close_all()
+    yield opening(options)
+    while True:
+        try:
+            frames, more = reader.read()
+        except Exception as exc:  # noqa: BLE001 - the browser reconnects after `retry:`
+            log.warning("Live stream of user %s ended: %s", options.user_id, exc)
+            return
+        if frames:
+            yield frames
+            last_sent = time.monotonic()
+        if more:
+            continue
+        if time.monotonic() - started >= options.lifetime:
+            return
+        time.sleep(options.poll)
+        if time.monotonic() - last_sent >= options.heartbeat:
+            yield KEEP_ALIVE
+            last_sent = time.monotonic()

@@ -279,8 +279,8 @@ async def event_stream(request: HttpRequest) -> HttpResponse | StreamingHttpResp
         content: Any = stream.async_stream(options)
     else:
         if after is None:
-            options = stream.Options.for_user(user.pk, await sync_to_async(events.latest_id)())
-        content = stream.sync_stream(options)
+            after = await sync_to_async(events.latest_id)()
+        content = stream.sync_stream(stream.Options.for_wsgi(user.pk, after))
     response = StreamingHttpResponse(content, content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache, no-store"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once

@@ -1,9 +1,9 @@
 """Two recruiters share a number: a reply rings both bells live; one reads it, both clear.
 
 The live server is pytest-django's threaded WSGI server: the stream view streams there
-too (its WSGI driver polls the event table and writes each event as it comes; wsgiref
-flushes every chunk). The ASGI driver is tested against a real ASGI server in
-hiretext/inbox/tests/test_asgi_stream.py.
+too (HIRETEXT_EVENTS_WSGI_HOLD_SECONDS: its WSGI driver polls the event table and writes
+each event as it comes; wsgiref flushes every chunk). The ASGI driver is tested against
+a real ASGI server in hiretext/inbox/tests/test_asgi_stream.py.
 """
 
 import pytest
@@ -29,6 +29,7 @@ def world(settings, org, recruiter, make_user):
     settings.HIRETEXT_EVENTS_POLL_SECONDS = 0.1
     settings.HIRETEXT_EVENTS_HEARTBEAT_SECONDS = 1
     settings.HIRETEXT_EVENTS_MAX_SECONDS = 60
+    settings.HIRETEXT_EVENTS_WSGI_HOLD_SECONDS = 60  # the threaded test server may hold
     second = make_user("recruiter2@acme.test", first="Sam", last="Okafor")
     third = make_user("recruiter3@acme.test", first="Jo", last="Third")
     make_number(org, [recruiter, second])

@@ -330,6 +330,7 @@ def short_streams(settings):
     settings.HIRETEXT_EVENTS_POLL_SECONDS = 0.02
     settings.HIRETEXT_EVENTS_HEARTBEAT_SECONDS = 0.1
     settings.HIRETEXT_EVENTS_RETRY_MS = 1500
+    settings.HIRETEXT_EVENTS_WSGI_HOLD_SECONDS = 0.3
 
 
 def read_stream(client, url="/inbox/events", **headers):
@@ -364,6 +365,20 @@ def test_stream_sends_retry_heartbeats_state_and_events(team, client, short_stre
     assert [kind for _, kind, _ in parse(read_stream(client, "/inbox/events?after=0")[1])] == [
         "state"
     ]
+
+
+def test_under_wsgi_by_default_the_stream_answers_and_closes(team, client, settings):
+    """Sync workers are not held: what is there, then `retry:` (the browser asks again)."""
+    number, _, r1, _, _ = team
+    event = events.publish("message", number_id=number.pk, conversation_id=1)
+    client.force_login(r1)
+    response, text = read_stream(client, "/inbox/events?after=0")
+    assert text.startswith("retry: 1000\n\n")
+    assert [(i, kind) for i, kind, _ in parse(text)] == [
+        (str(event.pk), "message"),
+        (None, "state"),
+    ]
+    assert "keep-alive" not in text
 
 
 def test_last_event_id_header_wins_over_the_query(team, client, short_streams):
