@@ -8,14 +8,17 @@
   const bell = () => document.querySelector("#inbox-bell .bell");
   const menu = () => document.getElementById("inbox-menu");
 
+  // Returns whether the count changed.
   function setCount(n) {
     const b = bell();
-    if (!b || !Number.isInteger(n) || n < 0) return;
+    if (!b || !Number.isInteger(n) || n < 0) return false;
+    const changed = b.dataset.unread !== String(n);
     b.dataset.unread = String(n);
     const count = b.querySelector(".count");
     count.textContent = String(n);
     count.hidden = n === 0;
     b.setAttribute("aria-label", `Notifications: ${n} unread conversation${n === 1 ? "" : "s"}`);
+    return changed;
   }
 
   function refreshWidget() {
@@ -31,7 +34,9 @@
     let data;
     try { data = JSON.parse(event.data); } catch { return; }
     if (!data || typeof data !== "object") return;
-    setCount(data.unread);
+    const changed = setCount(data.unread);
+    // A "state" event comes with every (re)connection: only a new count is news.
+    if (data.kind === "state" && !changed) return;
     refreshWidget();
     fire("inbox-refresh", data);
     if (Number.isInteger(data.conversation_id) && (data.kind === "message" || data.kind === "status")) {
