@@ -57,8 +57,20 @@
     });
   }
 
+  // The chat list marks the conversation shown in the pane (also after a live refresh).
+  function markSelected() {
+    const pane = document.querySelector("#chat-pane .chat-conversation");
+    const id = pane ? pane.dataset.conversationId : "";
+    document.querySelectorAll("#chat-list a[data-conversation-id]").forEach((a) => {
+      if (id && a.dataset.conversationId === id) a.setAttribute("aria-current", "true");
+      else a.removeAttribute("aria-current");
+    });
+  }
+
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target && event.detail.target.id === "inbox-bell") start();
+    const target = event.detail.target;
+    if (target && target.id === "inbox-bell") start();
+    if (target && (target.id === "chat-pane" || target.id === "chat-list")) markSelected();
   });
   // Opening the bell loads the widget's list.
   document.addEventListener("toggle", (event) => {
