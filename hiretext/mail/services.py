@@ -204,8 +204,9 @@ def _create_outbound(
         actor=actor,
         ref_id=message.pk,
     )
-    transaction.on_commit(lambda: _enqueue(message.pk))
+    # Announced before the worker's statuses (the inbox shows the bubble, then its ticks).
     transaction.on_commit(lambda: signals.message_sent.send(sender=Message, message=message))
+    transaction.on_commit(lambda: _enqueue(message.pk))
     return message
 
 

@@ -1,6 +1,5 @@
 """The SMS modal: the conversation with a person on the user's number, and the composer."""
 
-import secrets
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,9 +10,9 @@ from hiretext.accounts.models import User
 from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
 from hiretext.lib.errors import DomainError
+from hiretext.mail.composer import composer_context, posted
 from hiretext.messaging import queries, services, signals
-from hiretext.messaging.models import Conversation, Message
-from hiretext.numbers.queries import number_for_user
+from hiretext.messaging.models import Conversation
 from hiretext.web.decorators import page
 
 PAGE_PERMS = {"candidate": "view_candidate_pool_page", "contact": "view_contacts_page"}
@@ -40,22 +39,27 @@ def _viewed(user: User, conversation: Conversation) -> None:
     signals.conversation_viewed.send(sender=Conversation, conversation=conversation, user=user)
 
 
-def modal_context(user: User, person: Candidate | Contact, kind: str) -> dict[str, Any]:
+def modal_context(
+    user: User,
+    person: Candidate | Contact,
+    kind: str,
+    *,
+    channel: str = "",
+    subject: str = "",
+    body: str = "",
+) -> dict[str, Any]:
     conversation = queries.conversation_with(user, person)
     messages = queries.thread(conversation) if conversation else []
     if conversation is not None:
         _viewed(user, conversation)
     problem = services.textable_problem(person)
     return {
-        "person": person,
+        **composer_context(user, person, channel=channel, subject=subject, body=body),
         "kind": kind,
-        "number": number_for_user(user),
         "conversation": conversation,
         "thread_messages": messages,
         "problem": problem.message if problem else "",
         "state": "active" if messages else "new",
-        "idempotency_key": secrets.token_urlsafe(16),
-        "max_characters": services.MAX_CHARACTERS,
     }
 
 
@@ -64,18 +68,35 @@ def modal_context(user: User, person: Candidate | Contact, kind: str) -> dict[st
 def sms_modal(request: HttpRequest, kind: str, person_id: int) -> HttpResponse:
     person = _person(request, kind, person_id)
     user = _me(request)
-    error, body, status = "", "", 200
+    error, status = "", 200
+    fields: dict[str, str] = {}
     if request.method == "POST":
-        body = request.POST.get("body", "")[: services.MAX_CHARACTERS * 4]
-        category = request.POST.get("category", Message.Category.GENERAL)[:20]
-        key = request.POST.get("idempotency_key", "")[: services.MAX_IDEMPOTENCY_KEY]
+        fields = posted(request.POST)
         try:
-            services.send_message(user, person, body, category=category, idempotency_key=key)
-            body = ""
+            services.send_message(
+                user,
+                person,
+                fields["body"],
+                subject=fields["subject"],
+                channel=fields["channel"],
+                category=fields["category"],
+                idempotency_key=fields["idempotency_key"],
+            )
+            fields = {"channel": fields["channel"]}
         except DomainError as exc:
             error, status = exc.message, 422
         person.refresh_from_db()
-    context = {**modal_context(user, person, kind), "error": error, "body": body}
+    context = {
+        **modal_context(
+            user,
+            person,
+            kind,
+            channel=fields.get("channel", ""),
+            subject=fields.get("subject", ""),
+            body=fields.get("body", ""),
+        ),
+        "error": error,
+    }
     return render(request, "messaging/modal.html", context, status=status)
 
 

@@ -25,7 +25,11 @@ from hiretext.ats.models import Candidate
 from hiretext.mail.models import EmailDetails
 from hiretext.messaging import services as messaging_services
 from hiretext.messaging.models import Message
-from hiretext.messaging.tests.conftest import IMMEDIATE, make_number
+from hiretext.messaging.tests.conftest import (
+    IMMEDIATE,
+    make_number,
+    nora,  # noqa: F401 - a fixture
+)
 
 ALEX_EMAIL = "alex.rivera@example.com"
 MAILGUN_KEY = "mailgun-signing-key-for-tests"
