@@ -1,6 +1,5 @@
 """The bell, the inbox widget, the chat panel, the notification setting, and the event stream."""
 
-import secrets
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -18,9 +17,10 @@ from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
 from hiretext.inbox import events, queries, services, stream
 from hiretext.lib.errors import DomainError
+from hiretext.mail.composer import composer_context, posted
 from hiretext.messaging import queries as messaging_queries
 from hiretext.messaging import services as messaging_services
-from hiretext.messaging.models import Conversation, Message
+from hiretext.messaging.models import Conversation
 from hiretext.numbers.queries import number_for_user
 from hiretext.web.decorators import page
 
@@ -98,25 +98,29 @@ def _pane_context(
     person: Candidate | Contact | None,
     *,
     error: str = "",
-    body: str = "",
+    fields: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The open conversation and the shared composer (SMS or e-mail, `mail.composer`)."""
     if conversation is not None and person is None:
         person = conversation.person
-    kind = "candidate" if isinstance(person, Candidate) else "contact" if person else ""
-    problem = messaging_services.textable_problem(person) if person is not None else None
+    fields = fields or {}
+    composer: dict[str, Any] = {"number": number_for_user(user)}
+    if person is not None:
+        composer = composer_context(
+            user,
+            person,
+            channel=fields.get("channel", ""),
+            subject=fields.get("subject", ""),
+            body=fields.get("body", ""),
+        )
+    thread = messaging_queries.thread(conversation, THREAD_LIMIT) if conversation else []
     return {
+        **composer,
         "conversation": conversation,
         "person": person,
-        "kind": kind,
-        "thread_messages": messaging_queries.thread(conversation, THREAD_LIMIT)
-        if conversation is not None
-        else [],
-        "problem": problem.message if problem else "",
-        "number": number_for_user(user),
-        "idempotency_key": secrets.token_urlsafe(16),
-        "max_characters": messaging_services.MAX_CHARACTERS,
+        "kind": "candidate" if isinstance(person, Candidate) else "contact" if person else "",
+        "thread_messages": thread,
         "error": error,
-        "body": body,
     }
 
 
@@ -198,18 +202,24 @@ def chat_send(request: HttpRequest, kind: str, person_id: int) -> HttpResponse:
     """The composer: send, then show the conversation (with the new bubble) again."""
     user = _me(request)
     person = _person(user, kind, person_id)
-    body = request.POST.get("body", "")[: messaging_services.MAX_CHARACTERS * 4]
-    category = request.POST.get("category", Message.Category.GENERAL)[:20]
-    key = request.POST.get("idempotency_key", "")[: messaging_services.MAX_IDEMPOTENCY_KEY]
+    fields = posted(request.POST)
     error, status = "", 200
     try:
-        messaging_services.send_message(user, person, body, category=category, idempotency_key=key)
-        body = ""
+        messaging_services.send_message(
+            user,
+            person,
+            fields["body"],
+            subject=fields["subject"],
+            channel=fields["channel"],
+            category=fields["category"],
+            idempotency_key=fields["idempotency_key"],
+        )
+        fields = {"channel": fields["channel"]}
     except DomainError as exc:
         error, status = exc.message, 422
     person.refresh_from_db()
     conversation = messaging_queries.conversation_with(user, person)
-    context = _pane_context(user, conversation, person, error=error, body=body)
+    context = _pane_context(user, conversation, person, error=error, fields=fields)
     response = render(request, "inbox/_pane.html", context, status=status)
     if conversation is not None:
         response["HX-Push-Url"] = reverse("inbox:chat", args=[conversation.pk])

@@ -117,7 +117,7 @@ def test_chat_panel_start_chat_send_and_status_ticks(new_page, world):
     page.get_by_label("Search people by name").fill("Rive")
     page.locator("#people-results").get_by_role("link", name="Alex Rivera").click()
     pane = page.locator("#chat-pane")
-    composer = pane.get_by_label("Message to Alex Rivera")
+    composer = pane.get_by_label("Message", exact=True)
     composer.fill("Hi Alex, can we talk at 10?")
     expect(pane.locator("#chat-counter")).to_have_text("1 message · 27 characters · GSM-7")
     pane.get_by_role("button", name="Send").click()
@@ -130,12 +130,13 @@ def test_chat_panel_start_chat_send_and_status_ticks(new_page, world):
 
     # The list (refreshed live) has the conversation; the profile continues the same one.
     expect(page.locator("#chat-list")).to_contain_text("You: Hi Alex, can we talk at 10?")
+    expect(page.locator('#chat-list a[aria-current="true"]')).to_contain_text("Alex Rivera")
 
     # A failed send shows its reason: the candidate's phone rejects the next text.
     from hiretext.carriers.simulator.phone_models import SimulatorPhone
 
     SimulatorPhone.objects.create(e164=ALEX, fail_status="undelivered", error_code="30006")
-    composer = pane.get_by_label("Message to Alex Rivera")
+    composer = pane.get_by_label("Message", exact=True)
     composer.fill("Are you there?")
     pane.get_by_role("button", name="Send").click()
     failed = pane.locator(".bubble-out").last
@@ -149,3 +150,19 @@ def test_chat_panel_start_chat_send_and_status_ticks(new_page, world):
     other.goto(f"/inbox/chats/with/candidate/{alex.pk}/")
     expect(other).to_have_url(f"/inbox/chats/{conversation.pk}/")
     expect(other.locator("#chat-thread")).to_contain_text("can we talk at 10?")
+
+
+def test_bell_is_live_even_when_workers_cannot_hold_a_stream(new_page, world, settings, client):
+    """The default under WSGI: each request answers and closes; the browser asks again."""
+    first, *_ = world
+    settings.HIRETEXT_EVENTS_WSGI_HOLD_SECONDS = 0
+    settings.HIRETEXT_EVENTS_WSGI_RETRY_MS = 500
+    page = new_page()
+    login(page, first.email)
+    page.goto("/candidates/")
+    expect(bell(page)).to_have_attribute("data-unread", "0")
+    reply = page.request.post(
+        "/simulator/api/inbound", data={"from": ALEX, "to": NUMBER, "body": "Still there?"}
+    )
+    assert reply.status == 202
+    expect(page.locator("#inbox-bell .count")).to_have_text("1", timeout=2500)

@@ -214,7 +214,7 @@ def test_start_chat_then_send_continues_the_same_conversation(team, alex, client
     _, _, r1, r2, _ = team
     client.force_login(r1)
     pane = client.get(f"/inbox/chats/with/candidate/{alex.pk}/", headers={"HX-Target": "chat-pane"})
-    assert "Message to Alex Rivera" in pane.content.decode()
+    assert 'id="chat-body"' in pane.content.decode()
     response = client.post(
         f"/inbox/chats/with/candidate/{alex.pk}/send/",
         {"body": "Hi <Alex>", "idempotency_key": "k1"},
@@ -413,3 +413,23 @@ def test_event_data_is_json_not_html(team, replied, client, short_streams):
     }
     assert "please" not in text  # bodies never travel in events
     assert json.dumps(message)
+
+
+def test_the_chat_composer_sends_email_too(team, alex, client, immediate):
+    """Seed 003: the chat's composer chooses SMS or e-mail (the shared composer)."""
+    _, _, r1, _, _ = team
+    alex.email = "alex@example.com"
+    alex.save()
+    client.force_login(r1)
+    url = f"/inbox/chats/with/candidate/{alex.pk}/send/"
+    missing = client.post(url, {"channel": "email", "body": "Hello", "subject": ""})
+    assert missing.status_code == 422
+    assert Message.objects.count() == 0
+    sent = client.post(
+        url, {"channel": "email", "subject": "Interview <Tuesday>", "body": "See you then"}
+    )
+    assert sent.status_code == 200
+    message = Message.objects.get()
+    assert message.channel == "email" and message.body == "See you then"
+    html = sent.content.decode()
+    assert "Interview &lt;Tuesday&gt;" in html and "Interview <Tuesday>" not in html
