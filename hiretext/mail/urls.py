@@ -7,6 +7,10 @@ from hiretext.mail import views, webhooks
 app_name = "mail"
 urlpatterns = [
     path("webhooks/email/<slug:provider>/inbound", webhooks.inbound_email, name="inbound"),
+    # Mailgun posts the raw MIME to a forward URL that ends in "mime" (the parsed form else).
+    path(
+        "webhooks/email/<slug:provider>/inbound_mime", webhooks.inbound_email, name="inbound-mime"
+    ),
     path("simulator/mailbox", views.mailbox_page, name="mailbox"),
     path("simulator/mailbox/reply", views.mailbox_reply, name="mailbox-reply"),
     path("simulator/api/mailbox", views.api_mailbox, name="api-mailbox"),

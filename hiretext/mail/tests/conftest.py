@@ -155,7 +155,9 @@ def basic_auth(auth=POSTMARK_AUTH):
 
 
 def post_mailgun(client, fields, auth=POSTMARK_AUTH):
-    return client.post("/webhooks/email/mailgun/inbound", fields, headers=basic_auth(auth))
+    """To the route's forward URL: ".../inbound_mime" for raw MIME, ".../inbound" parsed."""
+    path = "inbound_mime" if "body-mime" in fields else "inbound"
+    return client.post(f"/webhooks/email/mailgun/{path}", fields, headers=basic_auth(auth))
 
 
 def post_mailgun_mime(client, message, *, key=MAILGUN_KEY, token=None, **overrides):
