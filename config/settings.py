@@ -159,14 +159,15 @@ HIRETEXT_SIMULATOR_SECRET = os.environ.get("HIRETEXT_SIMULATOR_SECRET", "")
 HIRETEXT_SIMULATOR_ENABLED = env_bool("HIRETEXT_SIMULATOR_ENABLED", True)
 
 # Outbound e-mail: SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend, EMAIL_HOST…)
-# in production; unset, the simulator's mailboxes while the simulator is on (the demo works
-# offline: /simulator/mailbox), else the console.
+# in production; unset, the simulator's mailboxes while the simulator is on outside
+# production (the demo works offline: /simulator/mailbox, a page anyone can read), else the
+# console.
 MAILERS = {
     "default": {
         "BACKEND": os.environ.get("EMAIL_BACKEND")
         or (
             "hiretext.mail.backends.SimulatorMailboxBackend"
-            if env_bool("HIRETEXT_SIMULATOR_ENABLED", True)
+            if env_bool("HIRETEXT_SIMULATOR_ENABLED", True) and not env_bool("HIRETEXT_PRODUCTION")
             else "django.core.mail.backends.console.EmailBackend"
         ),
         "OPTIONS": {

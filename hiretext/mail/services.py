@@ -29,6 +29,7 @@ from hiretext.messaging import signals
 from hiretext.messaging.inbound import message_received
 from hiretext.messaging.models import Conversation, Message
 from hiretext.messaging.services import Accepted, conversation_for, sender_number
+from hiretext.numbers.models import PhoneNumber
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def send_email(
 
 
 def _create_outbound(
-    number: Any,
+    number: PhoneNumber,
     person: Person,
     subject: str,
     text: str,

@@ -28,6 +28,7 @@ CLEARED = [
     "HIRETEXT_SIMULATOR_ENABLED",
     "HIRETEXT_REPLY_DOMAIN",
     "HIRETEXT_EMAIL_FROM",
+    "HIRETEXT_PRODUCTION",
 ]
 
 
@@ -46,14 +47,21 @@ def configured(**env):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("enabled", ["1", "0"])
-def test_defaults_are_the_simulator_mailboxes_or_the_console(enabled):
-    got = configured(HIRETEXT_SIMULATOR_ENABLED=enabled)
-    backend = got["mailers"]["default"]["BACKEND"]
-    expected = "hiretext.mail.backends.SimulatorMailboxBackend"
-    assert backend == (
-        expected if enabled == "1" else "django.core.mail.backends.console.EmailBackend"
-    )
+@pytest.mark.parametrize(
+    ("env", "backend"),
+    [
+        ({}, "hiretext.mail.backends.SimulatorMailboxBackend"),
+        ({"HIRETEXT_SIMULATOR_ENABLED": "0"}, "django.core.mail.backends.console.EmailBackend"),
+        # Never readable mailboxes in production, even with the simulator left on.
+        (
+            {"HIRETEXT_PRODUCTION": "1", "SECRET_KEY": "x" * 50},
+            "django.core.mail.backends.console.EmailBackend",
+        ),
+    ],
+)
+def test_defaults_are_the_simulator_mailboxes_or_the_console(env, backend):
+    got = configured(**env)
+    assert got["mailers"]["default"]["BACKEND"] == backend
     assert got["anymail"] == {}  # no secrets: no provider webhook is served
 
 
