@@ -194,7 +194,6 @@ def _create_outbound(
         message_id_header=addresses.new_message_id(message.pk),
         in_reply_to=previous[-1] if previous else "",
         references=" ".join(previous),
-        provider="smtp",
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
     ats_services.log_activity(

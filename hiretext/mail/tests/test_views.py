@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from hiretext.mail.models import EmailDetails
 from hiretext.mail.tests.conftest import make_person, post_mailgun_mime, reply_mime
@@ -217,3 +219,26 @@ def test_a_user_off_the_number_sees_nothing_but_the_report_right_sees_all(
     assert "E-mail two" not in html and "No texts or e-mails" in html
     client.force_login(admin)  # "View SMS activity report"
     assert "E-mail two" in client.get(f"/candidates/{alex.pk}/communications/").content.decode()
+
+
+def test_communications_queries_do_not_grow_with_the_history(
+    client, recruiter, alex, number, send, django_assert_max_num_queries
+):
+    def render():
+        return client.get(f"/candidates/{alex.pk}/communications/thread/")
+
+    def reply(email, i):
+        to = EmailDetails.objects.get(message=email).reply_to
+        post_mailgun_mime(client, reply_mime(to, text=f"Answer {i}\n\nOn Mon, Dana wrote:\n> x"))
+
+    client.force_login(recruiter)
+    reply(send(recruiter, alex, subject="One", body="1"), 0)
+    with CaptureQueriesContext(connection) as few:
+        render()
+    baseline = len(few.captured_queries)  # read now: the next request clears the log
+    for i in range(1, 5):
+        reply(send(recruiter, alex, subject=f"More {i}", body="x"), i)
+        messaging_services.send_message(recruiter, alex, f"Text {i}")
+    with django_assert_max_num_queries(baseline):
+        html = render().content.decode()
+    assert html.count('class="bubble ') == 14 and html.count("Full e-mail") == 5
