@@ -100,24 +100,14 @@ def test_phone_layout_labels_each_cell(page, org, recruiter):
     expect(page.locator("table thead")).not_to_be_in_viewport()
 
 
-BELL = (
-    '<a class="tool" href="#" aria-label="Notifications">'
-    '<svg viewBox="0 0 24 24" aria-hidden="true">'
-    '<path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9"/></svg><span class="count">12</span></a>'
-    '<a class="tool" href="#" aria-label="Messages"><svg viewBox="0 0 24 24" aria-hidden="true">'
-    '<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/></svg></a>'
-)
-
-
 @pytest.mark.parametrize("width", [320, 1280])
 def test_top_bar_has_room_for_bell_chat_and_administration(page, org, admin, width):
     page.set_viewport_size({"width": width, "height": 700})
     login(page, "admin@acme.test")
     tools = page.locator(".topbar-tools")
-    tools.evaluate("(el, html) => el.insertAdjacentHTML('afterbegin', html)", BELL)
     assert_fits(page, "top bar with tools")
-    for name in ["Notifications", "Messages"]:
-        expect(tools.get_by_role("link", name=name)).to_be_in_viewport()
+    for tool in tools.locator(".tool").all():
+        expect(tool).to_be_in_viewport()
     admin_menu = page.locator(".adminmenu summary")
     expect(admin_menu).to_have_accessible_name("Administration")
     expect(admin_menu).to_be_in_viewport(ratio=1)
