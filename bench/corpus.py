@@ -70,8 +70,8 @@ def message(rng: random.Random) -> str:
     shape = rng.random()
     if shape < 0.35:  # a short plain reply
         return _words(rng, rng.randint(2, 25)).capitalize() + rng.choice([".", "!", "?", ""])
-    if shape < 0.50:  # a long GSM-7 message, several parts
-        return _words(rng, rng.randint(30, 160))
+    if shape < 0.50:  # a long GSM-7 message: two to four parts, as recruiters write them
+        return _words(rng, rng.randint(30, 75))
     if shape < 0.58:  # GSM-7 with extension characters, some across part boundaries
         return _sprinkle(rng, _words(rng, rng.randint(10, 90)), list(GSM_EXT), rng.randint(1, 12))
     if shape < 0.66:  # accented text: UCS-2

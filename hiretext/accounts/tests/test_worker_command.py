@@ -10,7 +10,7 @@ def test_default_loops_follow_the_database(monkeypatch):
     from django.db import connection
 
     monkeypatch.delenv("HIRETEXT_WORKER_THREADS", raising=False)
-    assert worker.default_threads() == (2 if connection.vendor == "sqlite" else 16)
+    assert worker.default_threads() == (1 if connection.vendor == "sqlite" else 16)
     monkeypatch.setenv("HIRETEXT_WORKER_THREADS", "5")
     assert worker.default_threads() == 5
 
