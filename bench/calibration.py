@@ -35,6 +35,10 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
 
             series = ctx.measure(port, f"calibration-{name}", requests, seconds=4, after_run=check)
             out[name] = series.summary()
+    asgi = asgi_ceiling(ctx, workers)
+    if asgi is not None:
+        out["bare_asgi"] = asgi
+        out["wsgi_vs_asgi"] = ratio(out["bare"]["rps"], asgi["rps"])
     out["insert_vs_bare"] = ratio(out["insert"]["rps"], out["bare"]["rps"])
     out["orm_insert_vs_raw"] = ratio(out["insert"]["rps"], out["insert_raw"]["rps"])
     bare, insert, raw = out["bare"], out["insert"], out["insert_raw"]
@@ -44,6 +48,27 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
         f"one ORM INSERT {insert['rps']:.0f} req/s = {out['insert_vs_bare']:.2f} of bare; "
         f"raw-cursor INSERT {raw['rps']:.0f} req/s",
     ]
+    if asgi is not None:
+        out["lines"].append(
+            f"the same bare view under ASGI (gunicorn's asgi worker, {workers} processes): "
+            f"{asgi['rps']:.0f} req/s, p99 {asgi['p99_ms']:.1f} ms; WSGI serves "
+            f"{out['wsgi_vs_asgi']:.1f}× as many"
+        )
     for line in out["lines"]:
         ctx.say(f"calibration: {line}")
     return out
+
+
+def asgi_ceiling(ctx: Context, workers: int) -> dict[str, Any] | None:
+    """The bare view behind the ASGI server of the event stream: why pages stay on WSGI."""
+    from django.core.management import get_commands
+
+    if "serve_events" not in get_commands():
+        return None
+    from bench.sse import serving_events
+
+    with serving_events(ctx, workers) as port:
+        series = ctx.measure(
+            port, "calibration-bare-asgi", lambda i, c: [ENDPOINTS["bare"]], seconds=4
+        )
+    return series.summary()

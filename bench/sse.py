@@ -33,11 +33,20 @@ GOAL_P99_MS = 250.0
 
 
 @contextlib.contextmanager
-def serving_events(ctx: Context) -> Iterator[int]:
+def serving_events(ctx: Context, workers: int = 1) -> Iterator[int]:
     port = free_port()
     log = open(ctx.env.var_dir / "events.log", "ab")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hiretext", "serve_events", "--bind", f"127.0.0.1:{port}"],
+        [
+            sys.executable,
+            "-m",
+            "hiretext",
+            "serve_events",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+        ],
         cwd=ROOT,
         env={**ctx.env.process_env(), "HIRETEXT_ACCESS_LOG": "/dev/null"},
         stdout=log,
