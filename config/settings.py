@@ -268,7 +268,6 @@ if HIRETEXT_PRODUCTION:
     }
     WHITENOISE_USE_FINDERS = False
 
-
 # --- Numbers (seats, phone numbers) ---------------------------------------------------------
 # Monthly price of a number in cents, shown with the terms and recorded on acceptance.
 HIRETEXT_NUMBER_MONTHLY_PRICE_CENTS = int(
