@@ -144,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(report)
     output = args.output or (env.var_dir / "results.json" if args.smoke else RESULTS)
     save(output, report, merge=output == RESULTS)
+    if output == RESULTS:
+        from bench import report as markdown
+
+        markdown.main()  # the results section of BENCHMARKS.md
     ctx.say(f"results: {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 1 if failures else 0
 

@@ -43,7 +43,7 @@ def run(ctx: Context) -> dict[str, Any]:
     texts = corpus(size)
     path = ctx.work / "corpus.jsonl"
     path.write_text("\n".join(json.dumps(t, ensure_ascii=False) for t in texts) + "\n")
-    runs = 1 if ctx.smoke else 5
+    runs = 1 if ctx.smoke else 3
     ctx.say(f"segments: {size} messages; Twilio's calculator once, the others {runs}×")
     node = subprocess.run(
         ["node", str(NODE_DIR / "peers.js"), str(path), "1", str(runs)],

@@ -303,8 +303,9 @@ def dispatch(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {"threads": threads, "carrier_latency_ms": CARRIER_LATENCY * 1000}
     with loopback_carrier(ctx) as port:
         single = drain(ctx, queue_messages(org, texts[: 20 if ctx.smoke else 60], "one"), 1, port)
-        if not ctx.smoke:  # about 6 s per run at the rate the loops should reach
-            size = min(size, max(100, int(single["messages_per_s"] * threads * 6)))
+        if not ctx.smoke:  # warm-up, and batches of about 6 s at the rate it shows
+            probe = drain(ctx, queue_messages(org, texts[:100], "warm"), threads, port)
+            size = min(size, max(100, int(probe["messages_per_s"] * 6)))
         runs = []
         for r in range(ctx.repeats):
             batch = texts[(r * size) % len(texts) :][:size] or texts[:size]
