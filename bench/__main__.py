@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = default_workers()
     ctx.say(f"web workers: {workers} ({os.cpu_count()} cores)")
     started = datetime.now(UTC)
+    load_at_start = round(os.getloadavg()[0], 2)
     report: dict[str, Any] = {
         "database": env.kind,
         "mode": "smoke" if args.smoke else "full",
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         result["seconds"] = round(time.monotonic() - t0, 1)
         ctx.results[name] = result
     report["seconds"] = round(time.monotonic() - ctx.started, 1)
+    # Other work on the machine shows as noise; the load average tells how much there was.
+    report["load_average"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}
     print_summary(report)
     output = args.output or (env.var_dir / "results.json" if args.smoke else RESULTS)
     save(output, report, merge=output == RESULTS)

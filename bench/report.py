@@ -28,7 +28,10 @@ def section(report: dict[str, Any]) -> list[str]:
         "",
         f"{m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python {m['python']}, "
         f"Django {v.get('django')}, gunicorn {v.get('gunicorn')}, {v.get('wrk')}; "
-        f"{report['web_workers']} web worker processes.",
+        f"{report['web_workers']} web worker processes; load average "
+        f"{report.get('load_average', {}).get('start', '?')} at the start, "
+        f"{report.get('load_average', {}).get('end', '?')} at the end (other work on the "
+        "machine).",
         "",
     ]
     for name, result in report["benchmarks"].items():
