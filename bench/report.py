@@ -46,8 +46,67 @@ def section(report: dict[str, Any]) -> list[str]:
     return out
 
 
+def _get(report: dict[str, Any] | None, *path: str) -> Any:
+    value: Any = report["benchmarks"] if report else None
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+GOALS: list[tuple[str, str, tuple[str, ...], str]] = [
+    # (what, goal, path to the figure, format)
+    ("1 webhook / bare view", "≥ 0.35", ("webhook", "ratio_to_bare"), "{:.3f}"),
+    ("1 webhook p99 at 32 connections", "≤ 50 ms", ("webhook", "p99_ms"), "{:.0f} ms"),
+    ("2 send API / bare view", "≥ 0.25", ("send", "acceptance", "ratio_to_bare"), "{:.3f}"),
+    ("2 send API p99", "≤ 50 ms", ("send", "acceptance", "p99_ms"), "{:.0f} ms"),
+    ("2 exactly N accepted (N affordable, 3N sent)", "N", ("send", "exactly_n"), "exactly_n"),
+    (
+        "2 dispatch, segments/s per process",
+        "≥ 250",
+        ("send", "dispatch", "segments_per_s"),
+        "{:.0f}",
+    ),
+    ("3 inbox worst p95", "< 30 ms", ("inbox", "worst_p95_ms"), "{:.0f} ms"),
+    ("3 chat list depth 5,000 / first", "≤ 1.5", ("inbox", "depth_ratio", "chat_list"), "{:.2f}"),
+    ("3 API list depth 5,000 / first", "≤ 1.5", ("inbox", "depth_ratio", "api_list"), "{:.2f}"),
+    (
+        "3 EXPLAIN: index range, row value, no OFFSET",
+        "yes",
+        ("inbox", "explain"),
+        "explain",
+    ),
+    ("4 counts equal to Twilio's (mismatches)", "0", ("segments", "mismatches_with_twilio"), "{}"),
+    ("4 ours / fastest peer", "≥ 10", ("segments", "ratio_to_fastest_peer"), "{:.1f}"),
+    ("5 webhook → SSE p99", "< 250 ms", ("sse", "p99_ms"), "{:.0f} ms"),
+    ("6 2 web processes / 1 (PostgreSQL)", "≥ 1.6", ("scaling", "ratio"), "{:.2f}"),
+    ("WSGI / ASGI, bare view", "(why WSGI)", ("calibration", "wsgi_vs_asgi"), "{:.1f}×"),
+]
+
+
+def goals(data: dict[str, Any]) -> list[str]:
+    sqlite, pg = data.get("sqlite"), data.get("postgresql")
+    out = ["| figure | goal | SQLite | PostgreSQL |", "| --- | --- | --- | --- |"]
+    for what, goal, path, fmt in GOALS:
+        cells = []
+        for report in (sqlite, pg):
+            value = _get(report, *path)
+            if value is None:
+                cells.append("—")
+            elif fmt == "exactly_n":
+                cells.append(f"{value['accepted']} (N = {value['affordable']})")
+            elif fmt == "explain":
+                ok = value["index_range"] and value["row_value_predicate"] and not value["offset"]
+                cells.append("yes" if ok else "no")
+            else:
+                cells.append(fmt.format(value))
+        out.append(f"| {what} | {goal} | {cells[0]} | {cells[1]} |")
+    return [*out, ""]
+
+
 def render(data: dict[str, Any]) -> str:
-    lines = [BEGIN, ""]
+    lines = [BEGIN, "", "#### Against the goals", "", *goals(data)]
     for key in ("sqlite", "postgresql"):
         if key in data:
             lines += section(data[key])
