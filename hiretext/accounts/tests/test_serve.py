@@ -24,6 +24,8 @@ PRODUCTION_ENV = {
 def hiretext(*args, env):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("HIRETEXT_", "SECRET_KEY"))}
     base.pop("DATABASE_URL", None)
+    # The browser tests set this for their own process; production never has it.
+    base.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "-m", "hiretext", *args],
         env={**base, "HIRETEXT_VAR_DIR": str(env.pop("_var")), **env},
