@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     report["load_average"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}
     print_summary(report)
     output = args.output or (env.var_dir / "results.json" if args.smoke else RESULTS)
-    save(output, report, merge=output == RESULTS)
+    save(output, report, merge=output == RESULTS, partial=bool(args.only))
     if output == RESULTS:
         from bench import report as markdown
 
@@ -155,14 +155,23 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
-def save(path: Path, report: dict[str, Any], *, merge: bool) -> None:
-    """latest.json keeps one section per database; a run replaces its own section."""
+def save(path: Path, report: dict[str, Any], *, merge: bool, partial: bool = False) -> None:
+    """latest.json keeps one section per database; a run replaces its own section (with
+    `--only`, just the benchmarks it ran)."""
     data: dict[str, Any] = {}
     if merge and path.exists():
         try:
             data = json.loads(path.read_text())
         except ValueError:
             data = {}
+    earlier = data.get(report["database"])
+    if partial and earlier:
+        report = {**report, "benchmarks": {**earlier["benchmarks"], **report["benchmarks"]}}
+        report["benchmarks"] = {
+            name: report["benchmarks"][name] for name in ORDER if name in report["benchmarks"]
+        }
+        report["seconds"] = earlier.get("seconds", report["seconds"])
+        report["partial_runs"] = [*earlier.get("partial_runs", []), report["started_at"]]
     data[report["database"]] = report
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

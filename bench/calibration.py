@@ -33,7 +33,7 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
                 if result.non_2xx or errors:
                     fail(f"calibration {name}: {result.non_2xx} non-2xx, {errors} errors")
 
-            series = ctx.measure(port, f"calibration-{name}", requests, seconds=4, after_run=check)
+            series = ctx.measure(port, f"calibration-{name}", requests, seconds=3, after_run=check)
             out[name] = series.summary()
     asgi = asgi_ceiling(ctx, workers)
     if asgi is not None:
@@ -69,6 +69,6 @@ def asgi_ceiling(ctx: Context, workers: int) -> dict[str, Any] | None:
 
     with serving_events(ctx, workers) as port:
         series = ctx.measure(
-            port, "calibration-bare-asgi", lambda i, c: [ENDPOINTS["bare"]], seconds=4
+            port, "calibration-bare-asgi", lambda i, c: [ENDPOINTS["bare"]], seconds=3
         )
     return series.summary()

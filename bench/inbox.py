@@ -173,7 +173,7 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
                 port,
                 f"inbox-{name}",
                 lambda i, c, r=requests: r,
-                seconds=3,
+                seconds=2,
                 connections=connections,
                 after_run=check,
             )
