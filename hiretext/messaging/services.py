@@ -325,7 +325,9 @@ def deliver(message_id: int) -> str:
     """
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            # Lock the message row only: locking the joined number and organisation
+            # would serialise every send of the organisation behind one carrier call.
+            Message.objects.select_for_update(of=("self",))
             .select_related("conversation__number__organization")
             .filter(pk=message_id, channel=Message.Channel.SMS)
             .first()
@@ -456,7 +458,9 @@ def record_status(carrier: str, update: StatusUpdate) -> Message | None:
         return None
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            # Lock the message row only: locking the joined number and organisation
+            # would serialise every send of the organisation behind one carrier call.
+            Message.objects.select_for_update(of=("self",))
             .select_related("conversation__number__organization")
             .filter(carrier=carrier, external_id=update.external_id)
             .first()
