@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from hiretext.lib.errors import ValidationFailed
 
@@ -49,16 +50,16 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         raise _bad_cursor() from exc
 
 
-def after(fields: Sequence[str], values: Sequence[Any], descending: bool = False) -> Q:
-    """Row-value comparison `(f1, f2, …) > (v1, v2, …)` spelt as an index-friendly OR chain."""
-    op = "lt" if descending else "gt"
-    condition = Q()
-    for i in range(len(fields) - 1, -1, -1):
-        term = Q(**{f"{fields[i]}__{op}": values[i]})
-        for j in range(i):
-            term &= Q(**{fields[j]: values[j]})
-        condition |= term
-    return condition
+def after(
+    fields: Sequence[str], values: Sequence[Any], descending: bool = False
+) -> TupleGreaterThan | TupleLessThan:
+    """The row-value predicate `(f1, f2, …) > (v1, v2, …)` (`<` when descending).
+
+    Both SQLite and PostgreSQL read it as one range of a matching composite index; the
+    equivalent OR chain is not used as a range by either planner.
+    """
+    lookup = TupleLessThan if descending else TupleGreaterThan
+    return lookup(Tuple(*fields), tuple(values))
 
 
 def paginate[M: Model](
@@ -80,7 +81,14 @@ def paginate[M: Model](
             qs = qs.filter(after(fields, values, descending))
         except (ValueError, TypeError, ValidationError) as exc:
             raise _bad_cursor() from exc
-    rows = list(qs[: limit + 1])
+    try:
+        # A cursor value of the wrong type for its field (text for an id) fails when the
+        # query is compiled, before anything reaches the database.
+        rows = list(qs[: limit + 1])
+    except (ValueError, TypeError, ValidationError) as exc:
+        if not cursor:
+            raise
+        raise _bad_cursor() from exc
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
