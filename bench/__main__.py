@@ -99,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     if not wrk_available():
         print("wrk is missing: run `make bench-deps` (Debian's wrk) first.", file=sys.stderr)
         return 2
+    if args.smoke:
+        from bench import summary
+
+        summary.SMOKE = True
     env = BenchEnv.from_environment(smoke=args.smoke)
     ctx = Context(env, smoke=args.smoke)
     ctx.say(f"database: {env.kind}; mode: {'smoke' if args.smoke else 'full'}; creating it")

@@ -63,7 +63,7 @@ def asgi_ceiling(ctx: Context, workers: int) -> dict[str, Any] | None:
     """The bare view behind the ASGI server of the event stream: why pages stay on WSGI."""
     from django.core.management import get_commands
 
-    if "serve_events" not in get_commands():
+    if ctx.smoke or "serve_events" not in get_commands():
         return None
     from bench.sse import serving_events
 

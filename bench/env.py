@@ -27,6 +27,7 @@ class BenchEnv:
     database_url: str
     admin_url: str = ""  # PostgreSQL: where CREATE DATABASE runs
     extra: dict[str, str] = field(default_factory=dict)
+    collected: bool = False  # static files collected by this run's first server start
 
     @classmethod
     def from_environment(cls, smoke: bool) -> BenchEnv:

@@ -41,6 +41,9 @@ def serving(
 ) -> Iterator[int]:
     """`hiretext serve` with `workers` processes; yields its port, stops it on exit."""
     port = free_port()
+    if env.collected:  # hashed static files from this run's first start are still there
+        extra_args = ("--no-collectstatic", *extra_args)
+    env.collected = True
     process_env = env.process_env()
     process_env.update(extra_env or {})
     log = open(env.var_dir / f"server-{port}.log", "wb")  # noqa: SIM115 - closed below

@@ -122,7 +122,7 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
     org = fixtures.seed_org(seats=2, people=100, label="sse")
     cookies = [session_cookie(u) for u in org.users]
     connection.close()
-    count = 20 if ctx.smoke else 300
+    count = 12 if ctx.smoke else 300
     requests, ids = signing.inbound_stream(
         f"E{org.org_id}",
         count,
@@ -146,7 +146,7 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
             if status != 200:
                 fail(f"sse: webhook answered {status}")
             time.sleep(0.05)
-        time.sleep(2.0)
+        time.sleep(1.0 if ctx.smoke else 2.0)
         for stream in streams:
             stream.stop()
     from hiretext.messaging.models import Message

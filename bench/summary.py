@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+SMOKE = False  # set by `python -m bench --smoke`: timings mean nothing there
+
 
 def verdict(ok: bool | None) -> str:
-    return "" if ok is None else ("  [meets goal]" if ok else "  [BELOW GOAL]")
+    if ok is None or SMOKE:
+        return ""
+    return "  [meets goal]" if ok else "  [BELOW GOAL]"
 
 
 def lines(report: dict[str, Any]) -> list[str]:
@@ -19,5 +23,7 @@ def lines(report: dict[str, Any]) -> list[str]:
             out.append(f"{name:12} {result.get('status')}: {result.get('reason', '')}")
             continue
         out.extend(f"{name:12} {line}" for line in result.get("lines", []))
+    if report["mode"] == "smoke":
+        out.append("smoke run: each benchmark ran and its invariants held; timings mean nothing")
     out.append(f"total {report.get('seconds', 0):.0f} s")
     return out
