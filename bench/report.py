@@ -34,6 +34,13 @@ def section(report: dict[str, Any]) -> list[str]:
         "machine).",
         "",
     ]
+    if report.get("partial_runs"):
+        out += [
+            "Some benchmarks re-measured later with `--only` ("
+            + ", ".join(report["partial_runs"])
+            + "); the rest are from the full run.",
+            "",
+        ]
     for name, result in report["benchmarks"].items():
         if result.get("status") != "ok":
             out.append(f"- **{name}**: {result.get('status')} — {result.get('reason', '')}")
