@@ -5,6 +5,7 @@ malformed payload is refused (400, never 500), then one service call per event.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -28,23 +29,33 @@ def _carrier(slug: str) -> Carrier | None:
         return None
 
 
-@csrf_exempt
-@require_POST
-def inbound(request: HttpRequest, carrier: str) -> HttpResponse:
-    from hiretext.messaging.inbound import record_inbound
-
+def _verified_events[E](
+    request: HttpRequest, carrier: str, parse: Callable[[Carrier], list[E]]
+) -> tuple[Carrier, list[E]] | JsonResponse:
+    """Find the carrier, check the signature and parse; a refusal response otherwise."""
     adapter = _carrier(carrier)
     if adapter is None:
         return _refusal(404, "not_found", "No such carrier.")
     try:
         adapter.verify(request)
-        events = adapter.parse_inbound(request)
+        return adapter, parse(adapter)
     except InvalidSignature:
         return _refusal(403, "invalid_signature", "The signature does not match.")
     except RequestDataTooBig:
         return _refusal(413, "request_too_large", "The request body is too large.")
     except MalformedWebhook as exc:
         return _refusal(400, "malformed", str(exc)[:200] or "Malformed payload.")
+
+
+@csrf_exempt
+@require_POST
+def inbound(request: HttpRequest, carrier: str) -> HttpResponse:
+    from hiretext.messaging.inbound import record_inbound
+
+    verified = _verified_events(request, carrier, lambda a: a.parse_inbound(request))
+    if isinstance(verified, JsonResponse):
+        return verified
+    adapter, events = verified
     stored = [record_inbound(carrier, event) for event in events]
     return adapter.webhook_response("inbound") or JsonResponse(
         {"received": len(events), "stored": sum(m is not None for m in stored)}
@@ -56,18 +67,10 @@ def inbound(request: HttpRequest, carrier: str) -> HttpResponse:
 def status(request: HttpRequest, carrier: str) -> HttpResponse:
     from hiretext.messaging.services import record_status
 
-    adapter = _carrier(carrier)
-    if adapter is None:
-        return _refusal(404, "not_found", "No such carrier.")
-    try:
-        adapter.verify(request)
-        updates = adapter.parse_status(request)
-    except InvalidSignature:
-        return _refusal(403, "invalid_signature", "The signature does not match.")
-    except RequestDataTooBig:
-        return _refusal(413, "request_too_large", "The request body is too large.")
-    except MalformedWebhook as exc:
-        return _refusal(400, "malformed", str(exc)[:200] or "Malformed payload.")
+    verified = _verified_events(request, carrier, lambda a: a.parse_status(request))
+    if isinstance(verified, JsonResponse):
+        return verified
+    adapter, updates = verified
     applied = [record_status(carrier, update) for update in updates]
     return adapter.webhook_response("status") or JsonResponse(
         {"received": len(updates), "matched": sum(m is not None for m in applied)}
