@@ -36,7 +36,7 @@ def section(report: dict[str, Any]) -> list[str]:
     ]
     if report.get("partial_runs"):
         out += [
-            "Some benchmarks re-measured later with `--only` ("
+            "Some benchmarks were re-measured in later runs ("
             + ", ".join(report["partial_runs"])
             + "); the rest are from the full run.",
             "",
