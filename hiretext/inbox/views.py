@@ -17,9 +17,8 @@ from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
 from hiretext.inbox import events, queries, services, stream
 from hiretext.lib.errors import DomainError
-from hiretext.mail.composer import composer_context, posted
+from hiretext.mail.composer import composer_context, send_from_composer
 from hiretext.messaging import queries as messaging_queries
-from hiretext.messaging import services as messaging_services
 from hiretext.messaging.models import Conversation
 from hiretext.numbers.queries import number_for_user
 from hiretext.web.decorators import page
@@ -202,22 +201,7 @@ def chat_send(request: HttpRequest, kind: str, person_id: int) -> HttpResponse:
     """The composer: send, then show the conversation (with the new bubble) again."""
     user = _me(request)
     person = _person(user, kind, person_id)
-    fields = posted(request.POST)
-    error, status = "", 200
-    try:
-        messaging_services.send_message(
-            user,
-            person,
-            fields["body"],
-            subject=fields["subject"],
-            channel=fields["channel"],
-            category=fields["category"],
-            idempotency_key=fields["idempotency_key"],
-        )
-        fields = {"channel": fields["channel"]}
-    except DomainError as exc:
-        error, status = exc.message, 422
-    person.refresh_from_db()
+    fields, error, status = send_from_composer(user, person, request.POST)
     conversation = messaging_queries.conversation_with(user, person)
     context = _pane_context(user, conversation, person, error=error, fields=fields)
     response = render(request, "inbox/_pane.html", context, status=status)

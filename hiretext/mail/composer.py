@@ -9,6 +9,7 @@ from typing import Any
 
 from hiretext.accounts.models import User
 from hiretext.ats.models import Candidate, Contact
+from hiretext.lib.errors import DomainError
 from hiretext.mail import services as mail_services
 from hiretext.messaging import services as messaging_services
 from hiretext.messaging.models import Message
@@ -64,3 +65,28 @@ def posted(post: Any) -> dict[str, str]:
             : messaging_services.MAX_IDEMPOTENCY_KEY
         ],
     }
+
+
+def send_from_composer(
+    user: User, person: Candidate | Contact, post: Any
+) -> tuple[dict[str, str], str, int]:
+    """Send what the composer posted: (fields to show again, error message, HTTP status).
+
+    On success only the channel is kept, so the composer comes back empty on that channel.
+    """
+    fields = posted(post)
+    try:
+        messaging_services.send_message(
+            user,
+            person,
+            fields["body"],
+            subject=fields["subject"],
+            channel=fields["channel"],
+            category=fields["category"],
+            idempotency_key=fields["idempotency_key"],
+        )
+    except DomainError as exc:
+        return fields, exc.message, 422
+    finally:
+        person.refresh_from_db()
+    return {"channel": fields["channel"]}, "", 200

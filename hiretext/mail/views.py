@@ -16,10 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hiretext.accounts.models import User
 from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
-from hiretext.lib.errors import DomainError
 from hiretext.mail import queries, simulator
 from hiretext.mail.addresses import MESSAGE_ID
-from hiretext.mail.composer import composer_context, posted
+from hiretext.mail.composer import composer_context, send_from_composer
 from hiretext.mail.models import SimulatorMail
 from hiretext.messaging import services as messaging_services
 from hiretext.messaging import signals
@@ -58,21 +57,7 @@ def _communications(request: HttpRequest, person: Candidate | Contact, kind: str
     fields: dict[str, str] = {}
     error, status = "", 200
     if request.method == "POST":
-        fields = posted(request.POST)
-        try:
-            messaging_services.send_message(
-                user,
-                person,
-                fields["body"],
-                subject=fields["subject"],
-                channel=fields["channel"],
-                category=fields["category"],
-                idempotency_key=fields["idempotency_key"],
-            )
-            fields = {"channel": fields["channel"]}
-        except DomainError as exc:
-            error, status = exc.message, 422
-        person.refresh_from_db()
+        fields, error, status = send_from_composer(user, person, request.POST)
         if not error and not request.htmx:  # type: ignore[attr-defined]
             return redirect(_urls(kind, person)["page_url"])
     _viewed(user, person)

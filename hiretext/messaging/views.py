@@ -9,8 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from hiretext.accounts.models import User
 from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
-from hiretext.lib.errors import DomainError
-from hiretext.mail.composer import composer_context, posted
+from hiretext.mail.composer import composer_context, send_from_composer
 from hiretext.messaging import queries, services, signals
 from hiretext.messaging.models import Conversation
 from hiretext.web.decorators import page
@@ -71,21 +70,7 @@ def sms_modal(request: HttpRequest, kind: str, person_id: int) -> HttpResponse:
     error, status = "", 200
     fields: dict[str, str] = {}
     if request.method == "POST":
-        fields = posted(request.POST)
-        try:
-            services.send_message(
-                user,
-                person,
-                fields["body"],
-                subject=fields["subject"],
-                channel=fields["channel"],
-                category=fields["category"],
-                idempotency_key=fields["idempotency_key"],
-            )
-            fields = {"channel": fields["channel"]}
-        except DomainError as exc:
-            error, status = exc.message, 422
-        person.refresh_from_db()
+        fields, error, status = send_from_composer(user, person, request.POST)
     context = {
         **modal_context(
             user,
