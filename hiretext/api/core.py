@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from ninja.security import APIKeyCookie, HttpBearer
 
 from hiretext.accounts.models import Organization, User
+from hiretext.accounts.permission_cache import with_cached_permissions
 from hiretext.accounts.services import user_for_token
 from hiretext.lib.errors import DomainError, PermissionDenied
 
@@ -53,7 +54,7 @@ class TokenAuth(HttpBearer):
             return None
         user = user_for_token(token)
         if user is not None:
-            request.user = user
+            request.user = with_cached_permissions(user)
         return user
 
 
@@ -80,7 +81,7 @@ class SessionAuth(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = getattr(request, "user", None)
         if isinstance(user, User) and user.is_authenticated:
-            return user
+            return with_cached_permissions(user)
         return None
 
 

@@ -8,9 +8,9 @@ worker's step; `record_status` applies carrier callbacks, forward only.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from hiretext.carriers.registry import get_carrier
 from hiretext.lib.errors import DomainError, PermissionDenied, ValidationFailed
 from hiretext.messaging import segments, signals
 from hiretext.messaging.models import Conversation, Message, PhoneOptOut
-from hiretext.numbers.allowance import current_period, give_back_allowance, take_allowance
+from hiretext.numbers.allowance import give_back_allowance, period_in, take_rest, take_whole
 from hiretext.numbers.models import PhoneNumber
 from hiretext.numbers.queries import number_for_user
 
@@ -79,11 +79,18 @@ def phone_opted_out(org_id: int, phone: str) -> bool:
     return PhoneOptOut.objects.filter(organization_id=org_id, phone=phone).exists()
 
 
-def textable_problem(person: Person) -> DomainError | None:
-    """Why `person` cannot be texted now, or None (DESIGN: Consent)."""
+def textable_problem(person: Person, *, known_opt_out: bool | None = None) -> DomainError | None:
+    """Why `person` cannot be texted now, or None (DESIGN: Consent).
+
+    `known_opt_out` is the phone's org-wide opt-out when the caller already read it.
+    """
     if not person.mobile:
         return DomainError("no_mobile_number", f"{person.full_name} has no mobile number on file.")
-    if person.sms_opted_out or phone_opted_out(person.organization_id, person.mobile):
+    if person.sms_opted_out or (
+        phone_opted_out(person.organization_id, person.mobile)
+        if known_opt_out is None
+        else known_opt_out
+    ):
         return DomainError(
             "opted_out",
             f"{person.full_name} has opted out of text messages (they can text START to opt "
@@ -98,14 +105,18 @@ def textable_problem(person: Person) -> DomainError | None:
     return None
 
 
+def no_seat() -> DomainError:
+    return DomainError(
+        "no_seat",
+        "You are not assigned to a texting number. Ask an administrator to add you to "
+        "a seat with a number.",
+    )
+
+
 def sender_number(actor: User) -> PhoneNumber:
     number = number_for_user(actor)
     if number is None:
-        raise DomainError(
-            "no_seat",
-            "You are not assigned to a texting number. Ask an administrator to add you to "
-            "a seat with a number.",
-        )
+        raise no_seat()
     return number
 
 
@@ -142,7 +153,7 @@ def send_message(
             {"idempotency_key": ["200 characters at most."]},
         )
     if idempotency_key:
-        earlier = Message.objects.filter(sender=actor, idempotency_key=idempotency_key).first()
+        earlier = _earlier_send(actor, idempotency_key)
         if earlier is not None:
             return _replayed(earlier, person)
     if channel == Message.Channel.EMAIL:
@@ -157,8 +168,10 @@ def send_message(
         raise ValidationFailed(
             "category must be general, rejection or interview.", {"category": ["Unknown."]}
         )
-    number = sender_number(actor)
-    problem = textable_problem(person)
+    route = _route(actor, person)
+    if route is None:
+        raise no_seat()
+    problem = textable_problem(person, known_opt_out=route.phone_opted_out)
     if problem is not None:
         raise problem
     if category == Message.Category.REJECTION:
@@ -170,18 +183,31 @@ def send_message(
     count, encoding, _ = check_length(text)
     try:
         with transaction.atomic():
-            message = _create_outbound(
-                number, person, text, count, encoding, category, actor, idempotency_key
+            message = _accept(
+                route, person, text, count, encoding, category, actor, idempotency_key
             )
-            _reserve(number, message)
     except IntegrityError:
         # A parallel request with the same key won; answer with its message.
         if idempotency_key:
-            earlier = Message.objects.filter(sender=actor, idempotency_key=idempotency_key).first()
+            earlier = _earlier_send(actor, idempotency_key)
             if earlier is not None:
                 return _replayed(earlier, person)
         raise
     return Accepted(message, True)
+
+
+def _earlier_send(actor: User, idempotency_key: str) -> Message | None:
+    """The actor's message sent with this Idempotency-Key, if any (an indexed probe first:
+    nearly every key is new)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM messaging_message WHERE sender_id = %s AND idempotency_key = %s",
+            [actor.pk, idempotency_key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Message.objects.select_related("conversation").filter(pk=row[0]).first()
 
 
 def _replayed(earlier: Message, person: Person) -> Accepted:
@@ -193,6 +219,62 @@ def _replayed(earlier: Message, person: Person) -> Accepted:
             status=409,
         )
     return Accepted(earlier, False)
+
+
+@dataclass(frozen=True)
+class _Route:
+    """What a send needs of the actor's number, read in one statement."""
+
+    number_id: int
+    organization_id: int
+    carrier: str
+    monthly_allowance: int
+    time_zone: str
+    conversation_id: int | None  # None: the first text to this person on the number
+    conversation_phone: str
+    phone_opted_out: bool
+
+
+_ROUTE = """
+SELECT n.id, n.organization_id, n.carrier, n.monthly_allowance, o.time_zone, c.id, c.phone,
+       EXISTS (SELECT 1 FROM messaging_phoneoptout p
+               WHERE p.organization_id = %s AND p.phone = %s)
+FROM numbers_seatassignment a
+JOIN numbers_phonenumber n ON n.seat_id = a.seat_id
+JOIN accounts_organization o ON o.id = n.organization_id
+LEFT JOIN messaging_conversation c ON c.number_id = n.id AND c.{person} = %s
+WHERE a.user_id = %s AND n.status = %s
+ORDER BY n.id
+LIMIT 1
+"""
+_ROUTE_SQL = {
+    "candidate_id": _ROUTE.format(person="candidate_id"),
+    "contact_id": _ROUTE.format(person="contact_id"),
+}
+
+
+def _route(actor: User, person: Person) -> _Route | None:
+    """The actor's active number (as `number_for_user`), its conversation with `person`
+    and the phone's org-wide opt-out; None without a number."""
+    column = "candidate_id" if isinstance(person, Candidate) else "contact_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ROUTE_SQL[column],
+            [
+                person.organization_id,
+                person.mobile,
+                person.pk,
+                actor.pk,
+                PhoneNumber.Status.ACTIVE.value,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    number_id, org_id, carrier, allowance, time_zone, conversation_id, phone, opted_out = row
+    return _Route(
+        number_id, org_id, carrier, allowance, time_zone, conversation_id, phone, bool(opted_out)
+    )
 
 
 def conversation_for(number: PhoneNumber, person: Person) -> Conversation:
@@ -210,20 +292,100 @@ def conversation_for(number: PhoneNumber, person: Person) -> Conversation:
         return Conversation.objects.get(number=number, **key)
 
 
-def _create_outbound(
-    number: PhoneNumber,
+_INSERT_MESSAGE = """
+INSERT INTO messaging_message (
+    organization_id, conversation_id, direction, channel, body, segments, encoding, status,
+    category, carrier, external_id, error_code, error_message, sender_id, idempotency_key,
+    allowance_units, allowance_period, credit_units, attempts, created_at, updated_at
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', %s, %s, %s, %s, 0, 0, %s, %s)
+RETURNING id
+"""
+_INSERT_ACTIVITY = """
+INSERT INTO ats_activityentry (
+    candidate_id, contact_id, organization_id, kind, summary, body, actor_id, ref_id, created_at
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+
+def _accept(
+    route: _Route,
     person: Person,
     text: str,
     count: int,
     encoding: str,
     category: str,
-    actor: User | None,
-    idempotency_key: str = "",
+    actor: User,
+    idempotency_key: str,
 ) -> Message:
-    conversation = conversation_for(number, person)
+    """Write the accepted message, its timeline line and its reservation (in the caller's
+    transaction), through a few plain statements: the send API's hot path.
+
+    The message is written as paid from the allowance; one conditional upsert of the
+    month's usage row, last so its lock is held briefly, confirms it (DESIGN: Cost).
+    """
+    if route.conversation_id is not None:
+        conversation = Conversation(
+            pk=route.conversation_id,
+            organization_id=route.organization_id,
+            number_id=route.number_id,
+            phone=route.conversation_phone,
+        )
+    else:
+        number = PhoneNumber(pk=route.number_id, organization_id=route.organization_id)
+        conversation = conversation_for(number, person)
+    if isinstance(person, Candidate):
+        conversation.candidate = person
+    else:
+        conversation.contact = person
     now = timezone.now()
-    message = Message.objects.create(
-        organization_id=number.organization_id,
+    conversation.last_message_at = now
+    period = period_in(route.time_zone, now)
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_MESSAGE,
+            [
+                route.organization_id,
+                conversation.pk,
+                Message.Direction.OUTBOUND.value,
+                Message.Channel.SMS.value,
+                text,
+                count,
+                encoding,
+                Message.Status.QUEUED.value,
+                category,
+                route.carrier,
+                actor.pk,
+                idempotency_key,
+                count,
+                ops.adapt_datefield_value(period),
+                at,
+                at,
+            ],
+        )
+        message_id = cursor.fetchone()[0]
+        cursor.execute(
+            "UPDATE messaging_conversation SET last_message_at = %s WHERE id = %s",
+            [at, conversation.pk],
+        )
+        cursor.execute(
+            _INSERT_ACTIVITY,
+            [
+                conversation.candidate_id,
+                conversation.contact_id,
+                person.organization_id,
+                ActivityEntry.Kind.SMS_OUT.value,
+                f"SMS to {person.mobile_display} ({actor.display_name})"[:300],
+                text,
+                actor.pk,
+                message_id,
+                at,
+            ],
+        )
+    message = Message(
+        pk=message_id,
+        organization_id=route.organization_id,
         conversation=conversation,
         direction=Message.Direction.OUTBOUND,
         body=text,
@@ -231,29 +393,31 @@ def _create_outbound(
         encoding=encoding,
         status=Message.Status.QUEUED,
         category=category,
-        carrier=number.carrier,
+        carrier=route.carrier,
         sender=actor,
         idempotency_key=idempotency_key,
+        allowance_units=count,
+        allowance_period=period,
+        created_at=now,
+        updated_at=now,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
-    who = actor.display_name if actor else "automatic reply"
-    ats_services.log_activity(
-        person,
-        ActivityEntry.Kind.SMS_OUT,
-        f"SMS to {person.mobile_display} ({who})",
-        body=text,
-        actor=actor,
-        ref_id=message.pk,
-    )
-    _announce(signals.message_sent, message)  # before the worker's statuses
-    transaction.on_commit(lambda: _enqueue(message.pk))
+    if not take_whole(route.number_id, route.monthly_allowance, period, count):
+        _reserve_rest(route.number_id, message, period)
+    _announce(signals.message_sent, message)
+    from hiretext.messaging.tasks import queue_delivery
+
+    # Committed with the message (database backend); the worker's first status takes at
+    # least a carrier round trip, so the event announced on commit still comes first.
+    queue_delivery(message_id)
     return message
 
 
-def _reserve(number: PhoneNumber, message: Message) -> None:
-    """Allowance first, then credits if the organisation allows overage (DESIGN: Cost)."""
+def _reserve_rest(number_id: int, message: Message, period: date) -> None:
+    """The allowance cannot pay for all of it: what is left of it, then credits if the
+    organisation allows overage (DESIGN: Cost)."""
+    number = PhoneNumber.objects.select_related("organization").get(pk=number_id)
     units = message.segments
-    taken = take_allowance(number, units)
+    taken = take_rest(number, units, period)
     rest = units - taken
     if rest:
         org = number.organization
@@ -264,9 +428,7 @@ def _reserve(number: PhoneNumber, message: Message) -> None:
                 "this message needs are left). It resets at the start of next month.",
             )
         billing.debit(org, rest, message_id=message.pk)
-    Message.objects.filter(pk=message.pk).update(
-        allowance_units=taken, allowance_period=current_period(number), credit_units=rest
-    )
+    Message.objects.filter(pk=message.pk).update(allowance_units=taken, credit_units=rest)
     message.allowance_units, message.credit_units = taken, rest
 
 
@@ -320,23 +482,60 @@ class Outcome:
 def deliver(message_id: int) -> str:
     """Hand a queued message to its carrier (the worker's step); `Outcome.RETRY` to retry.
 
-    The row stays locked during the carrier call, so a status callback racing the reply
-    waits for the carrier's id to be recorded (and the simulator posts after commit).
+    No lock is held while the carrier answers (on SQLite that would be the database's only
+    write lock, for a whole network round trip): the message is claimed (`sending`, one
+    more attempt) and committed, the carrier is called outside any transaction, and its
+    receipt is recorded in a second short transaction. Statuses only move forward, so a
+    status callback that lands first is never undone by the receipt. Only the message's
+    own delivery task (one at a time, retries after it) calls this.
     """
+    claimed = _claim(message_id)
+    if claimed is None:
+        return Outcome.DONE
+    attempts, carrier, sms = claimed
+    try:
+        receipt = get_carrier(carrier).send(sms)
+    except CarrierError as exc:
+        if exc.transient and attempts < MAX_ATTEMPTS:
+            log.warning("Carrier error for message %s, will retry: %s", message_id, exc)
+            return Outcome.RETRY
+        opt_out = exc.opt_out or exc.code == OPT_OUT_ERROR
+        _fail_claimed(message_id, exc.code or "carrier_error", _readable(exc), opt_out=opt_out)
+        return Outcome.DONE
+    except Exception:  # noqa: BLE001 - unknown failures are retried, then given up
+        log.exception("Unexpected error sending message %s", message_id)
+        if attempts < MAX_ATTEMPTS:
+            return Outcome.RETRY
+        _fail_claimed(message_id, "carrier_error", "Not sent: the carrier could not be reached.")
+        return Outcome.DONE
     with transaction.atomic():
-        message = (
-            # Lock the message row only: locking the joined number and organisation
-            # would serialise every send of the organisation behind one carrier call.
-            Message.objects.select_for_update(of=("self",))
-            .select_related("conversation__number__organization")
-            .filter(pk=message_id, channel=Message.Channel.SMS)
-            .first()
-        )
+        message = _locked(message_id)
+        if message is not None:
+            _advance(message, receipt.status, external_id=receipt.external_id)
+    return Outcome.DONE
+
+
+def _locked(message_id: int) -> Message | None:
+    """The SMS `message_id`, its row locked; its conversation, number and organisation
+    are read with it but not locked (that would serialise an organisation's sends)."""
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("conversation__number__organization")
+        .filter(pk=message_id, channel=Message.Channel.SMS)
+        .first()
+    )
+
+
+def _claim(message_id: int) -> tuple[int, str, OutboundSms] | None:
+    """Mark a deliverable message `sending` with one more attempt, and commit: (attempts,
+    carrier, what to send); None when there is nothing to send (sent, failed, opted out)."""
+    with transaction.atomic():
+        message = _locked(message_id)
         if message is None or message.status not in (
             Message.Status.QUEUED,
             Message.Status.SENDING,
         ):
-            return Outcome.DONE
+            return None
         conversation = message.conversation
         person = conversation.person
         if message.category != Message.Category.AUTOMATIC and (
@@ -344,42 +543,37 @@ def deliver(message_id: int) -> str:
             or phone_opted_out(message.organization_id, conversation.phone)
         ):
             _fail(message, "opted_out", "Not sent: the recipient opted out before it was sent.")
-            return Outcome.DONE
+            return None
         message.attempts += 1
         message.status = Message.Status.SENDING
         message.save(update_fields=["attempts", "status", "updated_at"])
-        number = conversation.number
-        sms = OutboundSms(
-            from_e164=number.e164,
-            to_e164=conversation.phone,
-            body=message.body,
-            message_id=message.pk,
-        )
-        try:
-            receipt = get_carrier(message.carrier).send(sms)
-        except CarrierError as exc:
-            if exc.transient and message.attempts < MAX_ATTEMPTS:
-                log.warning("Carrier error for message %s, will retry: %s", message.pk, exc)
-                return Outcome.RETRY
-            _fail(message, exc.code or "carrier_error", _readable(exc))
-            if exc.opt_out or exc.code == OPT_OUT_ERROR:
-                transaction.on_commit(
-                    lambda: opt_out_phone(
-                        number.organization,
-                        conversation.phone,
-                        source=ConsentEvent.Source.CARRIER,
-                        wording=f"Carrier error {OPT_OUT_ERROR}: the recipient unsubscribed",
-                    )
+    sms = OutboundSms(
+        from_e164=conversation.number.e164,
+        to_e164=conversation.phone,
+        body=message.body,
+        message_id=message.pk,
+    )
+    return message.attempts, message.carrier, sms
+
+
+def _fail_claimed(message_id: int, code: str, text: str, *, opt_out: bool = False) -> None:
+    """The carrier refused the claimed message for good: fail and refund it; on an
+    unsubscribed recipient, stop texting that phone too."""
+    with transaction.atomic():
+        message = _locked(message_id)
+        if message is None or message.status != Message.Status.SENDING:
+            return
+        _fail(message, code, text)
+        if opt_out:
+            conversation = message.conversation
+            transaction.on_commit(
+                lambda: opt_out_phone(
+                    conversation.number.organization,
+                    conversation.phone,
+                    source=ConsentEvent.Source.CARRIER,
+                    wording=f"Carrier error {OPT_OUT_ERROR}: the recipient unsubscribed",
                 )
-            return Outcome.DONE
-        except Exception:  # noqa: BLE001 - unknown failures are retried, then given up
-            log.exception("Unexpected error sending message %s", message.pk)
-            if message.attempts < MAX_ATTEMPTS:
-                return Outcome.RETRY
-            _fail(message, "carrier_error", "Not sent: the carrier could not be reached.")
-            return Outcome.DONE
-        _advance(message, receipt.status, external_id=receipt.external_id)
-    return Outcome.DONE
+            )
 
 
 def give_up(message_id: int) -> None:
