@@ -1,23 +1,26 @@
 """Writing events, and reading the ones a user may receive now.
 
 Ids must become visible in the order they were given out, or a stream that has read id 11
-would never see a slower transaction's id 10. Each event is written in its own short
-transaction, after the change it describes has committed: SQLite has one writer, and on
-PostgreSQL an advisory lock orders the writers for the few microseconds of the insert.
-The same transaction sends the PostgreSQL NOTIFY (delivered on commit); with Redis the
+would never see a slower transaction's id 10. On SQLite, the single writer does that: an
+event joins the transaction of the change it describes. On PostgreSQL an advisory lock
+orders the writers; the event is written right after the change commits, in a short
+transaction of its own that also sends the NOTIFY (delivered on commit). With Redis the
 message is published once the row is committed.
 """
 
 import json
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from hiretext.inbox.models import Event
+from hiretext.lib import rows
 from hiretext.messaging.models import Conversation
 from hiretext.numbers.models import PhoneNumber
 
@@ -48,25 +51,103 @@ def publish(
     message_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Store an event (committed on return) and wake the streams of every process."""
+    """Store an event and wake the streams of every process; returns it (with its id).
+
+    SQLite has one writer, so an event written inside the caller's transaction gets its
+    id and commits under the same lock: it simply joins that transaction. On PostgreSQL an
+    advisory lock orders the writers; outside a transaction the event gets its own
+    (`_write_ordered`), inside one a savepoint whose lock lasts to the caller's commit, which
+    is why hot paths use `publish_after_commit`.
+    """
     backend = backend_name()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
+    fields = {
+        "number_id": number_id,
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "kind": kind,
+        "data": data or {},
+        "created_at": timezone.now(),
+    }
+    if connection.vendor != "postgresql":
+        event_id = rows.insert(Event, fields, suffix="RETURNING id")
+    elif not connection.in_atomic_block:
+        event_id = _write_ordered(fields, notify=backend == "postgres")
+    else:
+        with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOCK])
-        event = Event.objects.create(
-            number_id=number_id,
-            conversation_id=conversation_id,
-            message_id=message_id,
-            kind=kind,
-            data=data or {},
-        )
-        if backend == "postgres" and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{event.pk}:{number_id}"])
+            event_id = rows.insert(Event, fields, suffix="RETURNING id")
+            if backend == "postgres":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{event_id}:{number_id}"])
     if backend == "redis":
-        _redis_publish(f"{event.pk}:{number_id}")
-    return event
+        payload = f"{event_id}:{number_id}"
+        transaction.on_commit(lambda: _redis_publish(payload))
+    return Event(pk=event_id, **fields)
+
+
+def publish_after_commit(
+    kind: str,
+    *,
+    number_id: int,
+    conversation_id: int,
+    message_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """`publish`, as cheaply as the database allows for a change in an open transaction.
+
+    SQLite: now, in that transaction (no second write-lock wait, nothing to lose between two
+    commits). PostgreSQL: right after it commits, so the ordering lock is never held while
+    the caller's commit waits for its WAL flush (that would serialise every writer's commit).
+    """
+    write = partial(
+        publish,
+        kind,
+        number_id=number_id,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        data=data,
+    )
+    if connection.vendor == "postgresql":
+        transaction.on_commit(write, robust=True)  # the change stands if this fails
+    else:
+        write()
+
+
+def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
+    """Insert an event in its own PostgreSQL transaction, in one round trip.
+
+    The advisory lock makes ids visible in the order they were given out. The commit does
+    not wait for the WAL flush (`synchronous_commit` off), so the lock is held for
+    microseconds; a database crash can lose the last few events, which costs a live update
+    (streams resume from the log on reload), never a message. NOTIFY is delivered on commit.
+    """
+    insert = rows.insert_statement(Event)
+    notify_sql = (
+        "SELECT pg_notify(%s, e.id::text || ':' || e.number_id::text), e.id FROM e"
+        if notify
+        else "SELECT %s, e.id FROM e"
+    )
+    params = [EVENT_LOCK, *rows.params(Event, fields), CHANNEL]
+    sql = (
+        "BEGIN; SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s); "
+        f"WITH e AS ({insert} RETURNING id, number_id) {notify_sql}; COMMIT"
+    )
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, params)
+            event_id = None
+            while True:  # BEGIN, SET, the lock, the insert (id here), COMMIT
+                if cursor.description is not None and len(cursor.description) == 2:
+                    event_id = cursor.fetchone()[1]
+                if not cursor.nextset():
+                    break
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+    if event_id is None:
+        raise RuntimeError("The event insert returned no id.")
+    return int(event_id)
 
 
 def _redis_publish(payload: str) -> None:

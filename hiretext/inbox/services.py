@@ -83,12 +83,13 @@ def publish_read(conversation: Conversation, user: User | None = None) -> Event:
     )
 
 
-def publish_message(message: Message) -> Event:
-    conversation = message.conversation
-    return events.publish(
+def publish_message(message: Message, *, after_commit: bool = False) -> None:
+    """A new message's event; `after_commit` from inside the transaction that stores it."""
+    publish = events.publish_after_commit if after_commit else events.publish
+    publish(
         Event.Kind.MESSAGE,
-        number_id=conversation.number_id,
-        conversation_id=conversation.pk,
+        number_id=message.conversation.number_id,
+        conversation_id=message.conversation_id,
         message_id=message.pk,
         data={"direction": message.direction, "status": message.status},
     )

@@ -1,0 +1,37 @@
+"""Queueing a background task from a hot path, in the caller's transaction."""
+
+from typing import Any
+
+from django.tasks import Task
+from django.utils.json import normalize_json
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from hiretext.lib import rows
+
+
+def enqueue(task: Task[Any, Any], *args: Any) -> None:
+    """`task.enqueue(*args)`, with the database backend's row written by one cached INSERT.
+
+    The backend's own `enqueue` saves the row through the ORM: about 0.3 ms of Python, a
+    quarter of an inbound webhook. The row written here is the same (id, arguments,
+    priority, queue, run-after, backend; the rest the model's defaults), so the worker
+    cannot tell them apart; a test compares the two. Like the ORM's, it commits with the
+    caller's transaction. Other backends are called as usual.
+    """
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        task.enqueue(*args)
+        return
+    rows.insert(
+        DBTaskResult,
+        {
+            "id": DBTaskResult._meta.pk.get_default(),  # type: ignore[union-attr, unused-ignore]
+            "args_kwargs": normalize_json({"args": list(args), "kwargs": {}}),
+            "priority": task.priority,
+            "task_path": task.module_path,
+            "queue_name": task.queue_name,
+            "run_after": task.run_after or get_date_max(),
+            "backend_name": backend.alias,
+        },
+    )

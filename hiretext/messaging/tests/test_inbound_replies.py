@@ -1,0 +1,154 @@
+"""The inbound hot path: a reply in an existing conversation, written without the ORM."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.db.models.signals import post_save, pre_save
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
+
+from hiretext.ats.models import ActivityEntry, Candidate
+from hiretext.inbox.models import Event
+from hiretext.inbox.tasks import notify_reply
+from hiretext.lib import tasks as task_queue
+from hiretext.messaging.models import Conversation, Message
+from hiretext.messaging.tests.conftest import ALEX, inbound, make_candidate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def talking(client, alex, number, django_capture_on_commit_callbacks):
+    """Alex has written once (the general path opened the conversation)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert inbound(client, "Hi", message_id="SIMfirst").status_code == 200
+    return Conversation.objects.get()
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the PostgreSQL event follows one
+def test_reply_is_stored_with_its_timeline_event_and_task_in_few_statements(
+    client, talking, number, django_capture_on_commit_callbacks
+):
+    Conversation.objects.filter(pk=talking.pk).update(unread=False)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = inbound(client, "Yes, <b>10am</b> works", message_id="SIMreply")
+    assert response.status_code == 200 and response.json() == {"received": 1, "stored": 1}
+    # route, begin, message, conversation, timeline, task, commit (+ the event, in the
+    # transaction on SQLite or in its own round trip on PostgreSQL)
+    assert len(queries) <= 8, [q["sql"][:60] for q in queries]
+    message = Message.objects.get(external_id="SIMreply")
+    assert (message.conversation_id, message.direction, message.status, message.body) == (
+        talking.pk,
+        "in",
+        "received",
+        "Yes, <b>10am</b> works",
+    )
+    assert (message.segments, message.encoding) == (1, "GSM-7")
+    talking.refresh_from_db()
+    assert talking.unread and talking.last_message_at == message.created_at
+    entry = ActivityEntry.objects.get(ref_id=message.pk)
+    assert (entry.candidate_id, entry.kind, entry.summary, entry.body) == (
+        talking.candidate_id,
+        ActivityEntry.Kind.SMS_IN,
+        "SMS from +1 415 555 0123",
+        message.body,
+    )
+    event = Event.objects.get(message_id=message.pk)
+    assert (event.number_id, event.conversation_id, event.kind, event.data) == (
+        number.pk,
+        talking.pk,
+        "message",
+        {"direction": "in", "status": "received"},
+    )
+    task = DBTaskResult.objects.get(args_kwargs={"args": [message.pk], "kwargs": {}})
+    assert task.task_path == "hiretext.inbox.tasks.notify_reply" and task.status == "READY"
+
+
+def test_redelivered_reply_stores_nothing_more(client, talking):
+    for _ in range(3):
+        assert inbound(client, "Same", message_id="SIMtwice").status_code == 200
+    assert Message.objects.filter(external_id="SIMtwice").count() == 1
+    assert ActivityEntry.objects.filter(body="Same").count() == 1
+    assert DBTaskResult.objects.count() == 2  # the first message's and this one's
+
+
+def test_person_who_changed_mobile_is_not_matched_by_the_old_conversation(
+    client, org, recruiter, talking
+):
+    """The general path decides: the phone now belongs to somebody else."""
+    Candidate.objects.filter(pk=talking.candidate_id).update(mobile="+14155550199")
+    newcomer = make_candidate(org, recruiter, mobile=ALEX, first="Robin", last="Newman")
+    assert inbound(client, "It's Robin now", message_id="SIMrobin").status_code == 200
+    message = Message.objects.get(external_id="SIMrobin")
+    assert message.conversation.candidate_id == newcomer.pk
+    assert message.conversation_id != talking.pk
+
+
+def test_keywords_take_the_general_path(client, talking):
+    assert inbound(client, "STOP", message_id="SIMstop").status_code == 200
+    talking.candidate.refresh_from_db()
+    assert talking.candidate.sms_opted_out
+
+
+def test_fast_task_row_is_the_orms_row(db):
+    """The worker cannot tell a row written by `lib.tasks.enqueue` from the backend's own."""
+    notify_reply.enqueue(41)
+    task_queue.enqueue(notify_reply, 42)
+    orm, fast = DBTaskResult.objects.order_by("args_kwargs")
+    columns = [f.attname for f in DBTaskResult._meta.concrete_fields]
+    different = {c for c in columns if getattr(orm, c) != getattr(fast, c)}
+    assert different == {"id", "enqueued_at", "args_kwargs"}
+    assert (orm.args_kwargs, fast.args_kwargs) == (
+        {"args": [41], "kwargs": {}},
+        {"args": [42], "kwargs": {}},
+    )
+    assert DBTaskResult.objects.ready().count() == 2
+
+
+@pytest.mark.parametrize("model", [Message, ActivityEntry, Event])
+def test_rows_written_without_the_orm_have_no_save_listeners(model):
+    """`lib.rows.insert` sends no model signals; nothing may depend on them for these models."""
+    assert not pre_save.has_listeners(model) and not post_save.has_listeners(model)
+
+
+def test_the_task_rows_one_save_listener_is_replicated():
+    """django-tasks-db's only pre-save hook fills `run_after`, as `lib.tasks.enqueue` does."""
+    from django_tasks_db.signal_handlers import set_run_after
+
+    sync_receivers, async_receivers = pre_save._live_receivers(DBTaskResult)
+    assert list(sync_receivers) == [set_run_after] and not list(async_receivers)
+    assert not post_save.has_listeners(DBTaskResult)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_redeliveries_of_a_reply_store_one_message(client, alex, number):
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel writers: PostgreSQL (SQLite queues them on its one write lock)")
+    assert inbound(client, "Hi", message_id="SIMfirst").status_code == 200
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        from django.test import Client
+
+        try:
+            barrier.wait()
+            statuses.append(inbound(Client(), "Again", message_id="SIMrace").status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 8
+    assert Message.objects.filter(external_id="SIMrace").count() == 1
+    assert ActivityEntry.objects.filter(body="Again").count() == 1
+    assert Event.objects.filter(message_id__isnull=False).count() == 2
+    ids = list(Event.objects.order_by("id").values_list("message_id", flat=True))
+    assert ids == sorted(ids)
