@@ -280,7 +280,7 @@ HIRETEXT_SIMULATOR_QUARANTINE_DAYS = int(os.environ.get("HIRETEXT_SIMULATOR_QUAR
 # Fan-out between processes: "redis" when REDIS_URL is set, else "postgres" (LISTEN/NOTIFY)
 # on PostgreSQL, else "poll" (the event table, every HIRETEXT_EVENTS_POLL_SECONDS).
 HIRETEXT_EVENTS_BACKEND = os.environ.get("HIRETEXT_EVENTS_BACKEND", "").strip().lower()
-HIRETEXT_EVENTS_POLL_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_POLL_SECONDS", "0.15"))
+HIRETEXT_EVENTS_POLL_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_POLL_SECONDS", "0.05"))
 HIRETEXT_EVENTS_HEARTBEAT_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_HEARTBEAT_SECONDS", "15"))
 # A stream ends after this long; the browser reconnects (with Last-Event-ID) after `retry:`.
 HIRETEXT_EVENTS_MAX_SECONDS = float(os.environ.get("HIRETEXT_EVENTS_MAX_SECONDS", "300"))

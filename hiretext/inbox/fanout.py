@@ -129,7 +129,7 @@ class Hub:
 
     async def _poll(self) -> None:
         """SQLite (or no fan-out configured): read new event ids every few hundred ms."""
-        interval = float(getattr(settings, "HIRETEXT_EVENTS_POLL_SECONDS", 0.15))
+        interval = float(getattr(settings, "HIRETEXT_EVENTS_POLL_SECONDS", 0.05))
         if not self.latest:
             self.latest = await db(events.latest_id)
         while self.subscriptions:
