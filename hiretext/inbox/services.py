@@ -46,31 +46,34 @@ def open_conversation(user: User, conversation: Conversation) -> bool:
     """`user` (on its number; callers use `access_conversation`) sees the conversation.
 
     It becomes read for everyone on the number (their bells drop at once, through a `read`
-    event) and the user counts as looking at it. True if it was unread.
+    event) and the user counts as looking at it. True if it was unread. A conversation
+    fetched as read is not written again: a repeat view costs reads only.
     """
-    was_unread = messaging_services.mark_read(conversation, user)
+    was_unread = bool(conversation.unread) and messaging_services.mark_read(conversation, user)
     conversation.unread = False
     touch_seen(user, conversation)
     return was_unread
 
 
 def touch_seen(user: User, conversation: Conversation, now: datetime | None = None) -> None:
-    """Remember that `user` is looking at `conversation` (at most one write per few seconds)."""
+    """Remember that `user` is looking at `conversation`.
+
+    One read while the mark is fresh (refreshes within SEEN_WRITE_EVERY write nothing, so
+    they never wait for SQLite's write lock); a missing or older mark adds one write.
+    """
     now = now or timezone.now()
-    updated = (
-        Attention.objects.filter(user=user, conversation=conversation)
-        .filter(Q(seen_at__isnull=True) | Q(seen_at__lt=now - SEEN_WRITE_EVERY))
-        .update(seen_at=now)
-    )
-    if updated:
+    mine = Attention.objects.filter(user=user, conversation=conversation)
+    found = list(mine.values_list("seen_at", flat=True)[:1])  # [] when there is no row
+    if found and found[0] is not None and found[0] >= now - SEEN_WRITE_EVERY:
         return
-    try:
-        with transaction.atomic():
-            Attention.objects.get_or_create(
-                user=user, conversation=conversation, defaults={"seen_at": now}
-            )
-    except IntegrityError:
-        pass  # a parallel request of the same user wrote it
+    if not found:
+        try:
+            with transaction.atomic():
+                Attention.objects.create(user=user, conversation=conversation, seen_at=now)
+            return
+        except IntegrityError:
+            pass  # a parallel request of the same user wrote it: refresh that row instead
+    mine.filter(Q(seen_at__isnull=True) | Q(seen_at__lt=now - SEEN_WRITE_EVERY)).update(seen_at=now)
 
 
 def publish_read(conversation: Conversation, user: User | None = None) -> Event:

@@ -20,6 +20,7 @@ from hiretext.lib.errors import DomainError
 from hiretext.mail.composer import composer_context, send_from_composer
 from hiretext.messaging import queries as messaging_queries
 from hiretext.messaging.models import Conversation
+from hiretext.numbers.models import PhoneNumber
 from hiretext.numbers.queries import number_for_user
 from hiretext.web.decorators import page
 
@@ -74,10 +75,10 @@ def widget(request: HttpRequest) -> HttpResponse:
 # --- the chat panel --------------------------------------------------------------------------
 
 
-def _list_context(request: HttpRequest, user: User) -> dict[str, Any]:
+def _list_context(request: HttpRequest, user: User, number: PhoneNumber | None) -> dict[str, Any]:
+    """The chat list on `number`, the user's (resolved once per request by the caller)."""
     cursor = request.GET.get("cursor") or None
     unread_only = request.GET.get("unread") == "1"
-    number = number_for_user(user)
     try:
         found = queries.inbox(user, unread_only=unread_only, cursor=cursor, number=number)
     except DomainError:
@@ -103,8 +104,11 @@ def _pane_context(
     if conversation is not None and person is None:
         person = conversation.person
     fields = fields or {}
-    composer: dict[str, Any] = {"number": number_for_user(user)}
-    if person is not None:
+    composer: dict[str, Any]
+    if person is None:
+        # A visible conversation is on the user's number (`access_conversation`).
+        composer = {"number": conversation.number if conversation else number_for_user(user)}
+    else:
         composer = composer_context(
             user,
             person,
@@ -134,7 +138,8 @@ def _chat(
     pane = _pane_context(user, conversation, person) if (conversation or person) else {}
     if request.headers.get("HX-Target") == "chat-pane":
         return render(request, "inbox/_pane.html", pane)
-    context = {**_list_context(request, user), **pane, "selected": conversation}
+    number = pane["number"] if pane else number_for_user(user)
+    context = {**_list_context(request, user, number), **pane, "selected": conversation}
     return render(request, "inbox/chat.html", context)
 
 
@@ -148,7 +153,8 @@ def chats(request: HttpRequest) -> HttpResponse:
 @require_GET
 def chat_list(request: HttpRequest) -> HttpResponse:
     """The list's rows (live refresh, "Show more", the unread filter)."""
-    return render(request, "inbox/_list.html", _list_context(request, _me(request)))
+    user = _me(request)
+    return render(request, "inbox/_list.html", _list_context(request, user, number_for_user(user)))
 
 
 @page("recruitment_sms")
