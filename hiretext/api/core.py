@@ -3,21 +3,23 @@
 import json
 import logging
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from hiretext.accounts.models import Organization, User
+from hiretext.accounts.models import ApiToken, Organization, User, hash_token
 from hiretext.accounts.permission_cache import with_cached_permissions
-from hiretext.accounts.services import user_for_token
+from hiretext.api import rows
 from hiretext.lib.errors import DomainError, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,36 @@ class TokenAuth(HttpBearer):
         if user is not None:
             request.user = with_cached_permissions(user)
         return user
+
+
+@cache
+def _token_statement(vendor: str) -> str:
+    return (
+        f"SELECT {rows.columns(ApiToken, 't')}, {rows.columns(User, 'u')}, "  # noqa: S608
+        f"{rows.columns(Organization, 'o')} FROM accounts_apitoken t "
+        "JOIN accounts_user u ON u.id = t.user_id "
+        "LEFT JOIN accounts_organization o ON o.id = u.organization_id "
+        "WHERE t.key_hash = %s AND u.is_active"
+    )
+
+
+def user_for_token(raw: str) -> User | None:
+    """`accounts.services.user_for_token` in one plain SELECT (every API request runs it):
+    the active user of the token, with its organisation; `last_used_at` is refreshed at
+    most every five minutes."""
+    with connection.cursor() as cursor:
+        cursor.execute(_token_statement(connection.vendor), [hash_token(raw)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token = rows.build(ApiToken, row)
+    user = rows.build(User, row, rows.width(ApiToken))
+    assert token is not None and user is not None
+    user.organization = rows.build(Organization, row, rows.width(ApiToken) + rows.width(User))
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return user
 
 
 class SessionAuth(APIKeyCookie):

@@ -1,13 +1,17 @@
 """Messages and conversations: send with an Idempotency-Key, read statuses and threads."""
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Schema, Status
 from pydantic import StringConstraints
 
+from hiretext.accounts.models import User
+from hiretext.api import rows
 from hiretext.api.core import current_user, require_perm
 from hiretext.api.schemas import Strict
 from hiretext.ats import queries as ats_queries
@@ -157,9 +161,32 @@ def _person(
         )
     user = current_user(request)
     if candidate_id is not None:
-        return ats_queries.access_candidate(user, candidate_id)
+        return _candidate(user, candidate_id)
     assert contact_id is not None
     return ats_queries.access_contact(user, contact_id)
+
+
+@cache
+def _candidate_statement(vendor: str) -> str:
+    columns = rows.columns(Candidate, "c")
+    return f"SELECT {columns} FROM ats_candidate c WHERE c.organization_id = %s AND c.id = %s"  # noqa: S608
+
+
+def _candidate(user: User, candidate_id: int) -> Candidate:
+    """`ats.queries.access_candidate` in one plain SELECT (the send endpoint's hot path)."""
+    if not 0 < candidate_id <= ats_queries.MAX_ID:
+        raise NotFound("No such candidate.")
+    if user.organization_id is None:
+        raise NotFound()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _candidate_statement(connection.vendor), [user.organization_id, candidate_id]
+        )
+        row = cursor.fetchone()
+    person = rows.build(Candidate, row) if row is not None else None
+    if person is None:
+        raise NotFound("No such candidate.")
+    return person
 
 
 @router.post("/messages", response={202: Accepted}, operation_id="send_message")

@@ -197,11 +197,16 @@ def send_message(
 
 
 def _earlier_send(actor: User, idempotency_key: str) -> Message | None:
-    """The actor's message sent with this Idempotency-Key, if any (an indexed probe first:
-    nearly every key is new)."""
+    """The actor's message sent with this Idempotency-Key, if any (a plain probe first:
+    nearly every key is new).
+
+    The last condition repeats the unique index's, word for word: without it SQLite cannot
+    use that partial index and reads every message of the sender instead.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM messaging_message WHERE sender_id = %s AND idempotency_key = %s",
+            "SELECT id FROM messaging_message "
+            "WHERE sender_id = %s AND idempotency_key = %s AND NOT (idempotency_key = '')",
             [actor.pk, idempotency_key],
         )
         row = cursor.fetchone()
