@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from hiretext.inbox.models import Event
-from hiretext.lib import rows
+from hiretext.lib import prepared, rows
 from hiretext.messaging.models import Conversation
 from hiretext.numbers.models import PhoneNumber
 
@@ -122,20 +122,25 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     microseconds; a database crash can lose the last few events, which costs a live update
     (streams resume from the log on reload), never a message. NOTIFY is delivered on commit.
     """
-    insert = rows.insert_statement(Event)
-    notify_sql = (
-        "SELECT pg_notify(%s, e.id::text || ':' || e.number_id::text), e.id FROM e"
-        if notify
-        else "SELECT %s, e.id FROM e"
+    returned = (
+        "pg_notify(%s::text, e.id::text || ':' || e.number_id::text)" if notify else "%s::text"
     )
-    params = [EVENT_LOCK, *rows.params(Event, fields), CHANNEL]
-    sql = (
-        "BEGIN; SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s); "
-        f"WITH e AS ({insert} RETURNING id, number_id) {notify_sql}; COMMIT"
-    )
+    insert = f"WITH e AS ({rows.insert_statement(Event)} RETURNING id, number_id) "
+    values = [*rows.params(Event, fields), CHANNEL]
     with connection.cursor() as cursor:
         try:
-            cursor.execute(sql, params)
+            name = "hx_event_notify" if notify else "hx_event"
+            execute = prepared.statement(
+                cursor,
+                name,
+                f"{insert} SELECT {returned}, e.id FROM e",  # noqa: S608 - our own SQL
+                len(values),
+            )
+            cursor.execute(
+                "BEGIN; SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s); "
+                f"{execute}; COMMIT",
+                [EVENT_LOCK, *values],
+            )
             event_id = None
             while True:  # BEGIN, SET, the lock, the insert (id here), COMMIT
                 if cursor.description is not None and len(cursor.description) == 2:

@@ -7,12 +7,15 @@ sends one cached INSERT per model instead; values still pass through each field'
 sends no model signals: use it only for models nothing listens to (a test checks that).
 """
 
+import zlib
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+
+from hiretext.lib import prepared
 
 
 @cache
@@ -58,10 +61,12 @@ def insert(model: type[models.Model], values: Mapping[str, Any], *, suffix: str 
     """INSERT one row of `model` (keys are attnames, e.g. `conversation_id`).
 
     `suffix` is appended to the statement (e.g. `ON CONFLICT … DO NOTHING RETURNING id`);
-    returns the first column of the row it returns, or None when it returns none.
+    returns the first column of the row it returns, or None when it returns none. On
+    PostgreSQL the statement is prepared once per connection.
     """
+    name = f"hx_insert_{zlib.crc32(f'{model._meta.db_table} {suffix}'.encode()):x}"
     with connection.cursor() as cursor:
-        cursor.execute(insert_statement(model, suffix), params(model, values))
+        prepared.execute(cursor, name, insert_statement(model, suffix), params(model, values))
         if not suffix:
             return None
         row = cursor.fetchone()

@@ -6,8 +6,8 @@ a retried webhook finds the message it stored and does nothing more.
 
 import logging
 from datetime import datetime
-from typing import Any
 from functools import cache
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
@@ -17,7 +17,7 @@ from hiretext.accounts.models import Organization, User
 from hiretext.ats import services as ats_services
 from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.carriers.base import InboundSms
-from hiretext.lib import rows
+from hiretext.lib import prepared, rows
 from hiretext.lib.errors import DomainError
 from hiretext.lib.phones import format_phone
 from hiretext.messaging import segments
@@ -173,7 +173,9 @@ def _store_reply(carrier: str, event: InboundSms, body: str) -> Message | None:
     None (take the general path) otherwise. A redelivered id returns the stored message.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
+            "hx_inbound_route",
             _route_sql(),
             [event.from_e164, event.to_e164, carrier, PhoneNumber.Status.ACTIVE],
         )
@@ -214,7 +216,9 @@ def _store_reply(carrier: str, event: InboundSms, body: str) -> Message | None:
                     carrier=carrier, external_id=event.external_id[:64]
                 ).first()
             with connection.cursor() as cursor:
-                cursor.execute(_touch_sql(), [_db_time(now), True, conversation_id])
+                prepared.execute(
+                    cursor, "hx_inbound_touch", _touch_sql(), [_db_time(now), True, conversation_id]
+                )
             rows.insert(
                 ActivityEntry,
                 {

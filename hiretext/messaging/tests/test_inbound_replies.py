@@ -39,7 +39,9 @@ def test_reply_is_stored_with_its_timeline_event_and_task_in_few_statements(
     assert response.status_code == 200 and response.json() == {"received": 1, "stored": 1}
     # route, begin, message, conversation, timeline, task, commit (+ the event, in the
     # transaction on SQLite or in its own round trip on PostgreSQL)
-    assert len(queries) <= 8, [q["sql"][:60] for q in queries]
+    # (PREPAREs, once per PostgreSQL connection, are not counted)
+    executed = [q["sql"] for q in queries if not q["sql"].startswith("PREPARE")]
+    assert len(executed) <= 8, [sql[:60] for sql in executed]
     message = Message.objects.get(external_id="SIMreply")
     assert (message.conversation_id, message.direction, message.status, message.body) == (
         talking.pk,
