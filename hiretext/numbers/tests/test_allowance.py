@@ -12,6 +12,7 @@ from hiretext.numbers.allowance import (
     give_back_allowance,
     remaining_this_month,
     take_allowance,
+    take_whole,
     used_this_month,
 )
 from hiretext.numbers.models import MonthlyUsage
@@ -84,3 +85,18 @@ def test_give_back_returns_units_to_the_month_they_came_from(seats, buy):
     give_back_allowance(number, 99, date(2026, 1, 1))  # more than used: ignored
     with frozen(LA_JAN_31_2330):
         assert used_this_month(number) == 3
+
+
+def test_taking_whole_is_all_or_nothing(seats, buy):
+    number = buy(seats[0])
+    number.monthly_allowance = 5
+    number.save()
+    period = date(2026, 1, 1)
+    with transaction.atomic():
+        assert take_whole(number.pk, 5, period, 6) is False  # more than the whole allowance
+        assert take_whole(number.pk, 5, period, 3) is True  # the month's row is created
+        assert take_whole(number.pk, 5, period, 3) is False  # 2 left: nothing taken
+        assert take_whole(number.pk, 5, period, 2) is True
+    assert MonthlyUsage.objects.get(number=number, period=period).used == 5
+    with transaction.atomic(), frozen(LA_JAN_31_2330):
+        assert take_allowance(number, 1) == 0  # the partial path agrees
