@@ -9,6 +9,7 @@ register_routers()
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    path("webhooks/", include("hiretext.carriers.urls")),  # the busiest route: matched early
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -20,7 +21,6 @@ urlpatterns = [
     path("admin/text-messaging/", include("hiretext.numbers.urls")),
     path("admin/carrier/", include("hiretext.carrier_accounts.urls")),
     path("", include("hiretext.mail.urls")),  # e-mail webhooks, mailboxes, Communications
-    path("webhooks/", include("hiretext.carriers.urls")),
     path("simulator/", include("hiretext.carriers.simulator.urls")),
     path("messaging/", include("hiretext.messaging.urls")),
     path("inbox/", include("hiretext.inbox.urls")),

@@ -59,8 +59,18 @@ def publish(
     (`_write_ordered`), inside one a savepoint whose lock lasts to the caller's commit, which
     is why hot paths use `publish_after_commit`.
     """
-    backend = backend_name()
-    fields = {
+    fields = _fields(kind, number_id, conversation_id, message_id, data)
+    return Event(pk=_write(fields), **fields)
+
+
+def _fields(
+    kind: str,
+    number_id: int,
+    conversation_id: int,
+    message_id: int | None,
+    data: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
         "number_id": number_id,
         "conversation_id": conversation_id,
         "message_id": message_id,
@@ -68,6 +78,11 @@ def publish(
         "data": data or {},
         "created_at": timezone.now(),
     }
+
+
+def _write(fields: dict[str, Any]) -> int:
+    backend = backend_name()
+    number_id = fields["number_id"]
     if connection.vendor != "postgresql":
         event_id = rows.insert(Event, fields, suffix="RETURNING id")
     elif not connection.in_atomic_block:
@@ -83,7 +98,7 @@ def publish(
     if backend == "redis":
         payload = f"{event_id}:{number_id}"
         transaction.on_commit(lambda: _redis_publish(payload))
-    return Event(pk=event_id, **fields)
+    return int(event_id)
 
 
 def publish_after_commit(
@@ -100,14 +115,7 @@ def publish_after_commit(
     commits). PostgreSQL: right after it commits, so the ordering lock is never held while
     the caller's commit waits for its WAL flush (that would serialise every writer's commit).
     """
-    write = partial(
-        publish,
-        kind,
-        number_id=number_id,
-        conversation_id=conversation_id,
-        message_id=message_id,
-        data=data,
-    )
+    write = partial(_write, _fields(kind, number_id, conversation_id, message_id, data))
     if connection.vendor == "postgresql":
         transaction.on_commit(write, robust=True)  # the change stands if this fails
     else:

@@ -9,6 +9,7 @@ sends no model signals: use it only for models nothing listens to (a test checks
 
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -37,14 +38,55 @@ def _statement(model: type[models.Model], vendor: str, suffix: str) -> str:
     return sql.strip()  # (table and column names from the model, suffix from our code)
 
 
-def _value(field: models.Field[Any, Any], values: Mapping[str, Any]) -> Any:
-    if field.attname in values:
-        value = values[field.attname]
-    elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        value = timezone.now()
-    else:
-        value = field.get_default()
-    return field.get_db_prep_save(value, connection)
+# Fields whose database value is the Python value itself when it is a str, an int or None
+# (their `get_db_prep_save` only re-checks it): the hot paths skip that call for them.
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+)
+_PLAIN_VALUES = (str, int, type(None))
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class _Column:
+    field: models.Field[Any, Any]
+    attname: str
+    plain: bool  # str/int/None values need no preparation
+    stamped: bool  # auto_now / auto_now_add: the current time when not given
+    constant: Any  # the prepared default when it is a constant, else _UNSET
+
+
+@cache
+def _plan(model: type[models.Model]) -> tuple[_Column, ...]:
+    plan = []
+    for field in _columns(model):
+        plain = type(field) in _PLAIN_FIELDS or (
+            isinstance(field, models.ForeignKey)
+            and type(field.target_field) in (models.AutoField, models.BigAutoField)
+        )
+        stamped = bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+        constant = _UNSET
+        if not stamped and not callable(field.default):
+            constant = field.get_db_prep_save(field.get_default(), connection)
+        plan.append(_Column(field, field.attname, plain, stamped, constant))
+    return tuple(plan)
+
+
+def _value(column: _Column, values: Mapping[str, Any]) -> Any:
+    value = values.get(column.attname, _UNSET)
+    if value is _UNSET:
+        if column.constant is not _UNSET:
+            return column.constant
+        value = timezone.now() if column.stamped else column.field.get_default()
+    if column.plain and type(value) in _PLAIN_VALUES:
+        return value
+    return column.field.get_db_prep_save(value, connection)
 
 
 def insert_statement(model: type[models.Model], suffix: str = "") -> str:
@@ -54,7 +96,7 @@ def insert_statement(model: type[models.Model], suffix: str = "") -> str:
 
 def params(model: type[models.Model], values: Mapping[str, Any]) -> list[Any]:
     """The parameters of `insert_statement(model)` for `values` (attnames; defaults fill in)."""
-    return [_value(field, values) for field in _columns(model)]
+    return [_value(column, values) for column in _plan(model)]
 
 
 def insert(model: type[models.Model], values: Mapping[str, Any], *, suffix: str = "") -> Any:
