@@ -8,15 +8,17 @@ Like Twilio's calculator, a grapheme cluster (an emoji with its skin tone, a fla
 letter with its combining accent) is never split either, and "characters" counts septets
 for GSM-7 and grapheme clusters for UCS-2.
 
-Hot path: this runs for every keystroke preview and every send, so the common shapes
-(pure ASCII, GSM-7 text, UCS-2 text without combining sequences) avoid per-character
-Python loops; only texts with combining sequences are split into clusters.
+Hot path: this runs for every keystroke preview and every send, so whole-text work is
+done by C code (encodings, bytes.translate, one regex scan per question) and Python only
+looks at what matters: the short runs around joining characters, and the two or three
+part boundaries of a long text.
 """
 
+import codecs
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable
-from itertools import accumulate, repeat
+from bisect import bisect_right
+from functools import cache
+from itertools import accumulate
 from typing import NamedTuple
 
 from hiretext.messaging.unicode10 import RANGES
@@ -28,7 +30,7 @@ SINGLE_GSM = 160  # septets in an unsplit GSM-7 message
 PART_GSM = 153  # septets per part: 1120 bits less a 6-octet header, 7 bits each
 SINGLE_UCS2 = 70
 PART_UCS2 = 67
-SMALL_CLUSTER = 30  # units; up to this the exact builder is plain greedy packing
+SMALL_CLUSTER = 30  # units; up to this Twilio's segment builder is plain greedy packing
 
 # The GSM 03.38 default alphabet as Twilio maps it (its table has no backtick, no ç).
 GSM_BASIC = (
@@ -38,154 +40,147 @@ GSM_BASIC = (
 GSM_EXTENSION = "\f^{}\\[~]|€"
 GSM_CHARS = frozenset(GSM_BASIC + GSM_EXTENSION)
 
-_BASIC_ASCII = bytes(sorted({ord(c) for c in GSM_BASIC if ord(c) < 128}))
-_EXT_ASCII = bytes(sorted({ord(c) for c in GSM_EXTENSION if ord(c) < 128}))
+# A GSM-7 text as bytes, one per character, so that it is counted with bytes operations:
+# BASIC (0x01) for a basic character, ESCAPE (0x1B) for an extension character (two
+# septets: the escape, then the character), and for ASCII, 0x00 for a character that is
+# not GSM-7 (a backtick, a control character).
+BASIC, ESCAPE = 0x01, 0x1B
+_ASCII_KINDS = bytes(
+    BASIC if chr(b) in GSM_BASIC else ESCAPE if chr(b) in GSM_EXTENSION else 0x00
+    for b in range(128)
+) + bytes(128)
+# Other GSM-7 text goes through a code page of its own (starting with NUL, as C's fast
+# charmap encoder wants), then to the same kinds.
+_GSM_CODE_PAGE = "\0" + "".join(sorted(GSM_CHARS))
+_GSM_ENCODING = codecs.charmap_build(_GSM_CODE_PAGE.ljust(256, "\ufffe"))
+_GSM_KINDS = bytes(
+    BASIC if c in GSM_BASIC else ESCAPE if c in GSM_EXTENSION else 0x00 for c in _GSM_CODE_PAGE
+).ljust(256, b"\0")
 _NON_GSM = re.compile("[^" + re.escape(GSM_BASIC + GSM_EXTENSION) + "]")
-_NON_BASIC = re.compile("[^" + re.escape(GSM_BASIC) + "]")
-_EXTENSION = re.compile("[" + re.escape(GSM_EXTENSION) + "]")
+
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
-
-def _class(*names: str) -> str:
-    parts = []
-    for name in names:
-        for first, last in RANGES[name]:
-            parts.append(f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}")
-    return "".join(parts)
+_ALL = ((0, 0x10FFFF),)
+# Where everyday text lives: the BMP, and U+1F000–1FFFF, which holds the emoji and, of the
+# break classes, only Regional_Indicator, E_Base, E_Modifier, Glue_After_Zwj, E_Base_GAZ.
+_EVERYDAY = ((0, 0xFFFF), (0x1F000, 0x1FFFF))
 
 
-# Characters that can join a neighbour into one cluster; without any of them every code
-# point is a cluster of its own (Twilio also splits CR LF into two). The BMP ones are one
-# compact character class (a constant-time lookup); astral ones are checked separately.
-_JOINING = ("Extend", "ZWJ", "SpacingMark", "Prepend", "Regional_Indicator", "L", "V", "T")
-_JOINERS_BMP = re.compile(
-    "["
-    + "".join(
-        f"\\U{first:08x}-\\U{min(last, 0xFFFF):08x}"
-        for name in _JOINING
-        for first, last in RANGES[name]
-        if first <= 0xFFFF
-    )
-    + "]"
-)
-# BMP joiners, the astral ones of emoji (flags, skin tones) and the rare astral planes
-# (historic scripts, tags) where the others live: one compact class, a table plus 4 ranges.
-_JOINING_OR_RARE = re.compile(
-    _JOINERS_BMP.pattern[:-1]
-    + "\\U00010000-\\U0001f0ff\\U0001f1e6-\\U0001f1ff\\U0001f3fb-\\U0001f3ff"
-    + "\\U0001fb00-\\U0010ffff]"
-)
-_JOINERS_ASTRAL = frozenset(
-    chr(code)
-    for name in (*_JOINING, "E_Modifier")
-    for first, last in RANGES[name]
-    for code in range(max(first, 0x10000), last + 1)
-)
-
-# Python's regex engine tests a character class with astral ranges by scanning the range
-# list; a BMP-only class is a constant-time table. So the fast splitter first replaces each
-# astral character by two private-use characters, a head naming its break class and a
-# tail: the text keeps its length in UTF-16 units, and every class stays in the BMP.
-_TAIL = "\ue00f"
-_HEADS = {
-    "Other": "\ue000",
-    "Extend": "\ue001",
-    "SpacingMark": "\ue002",
-    "Prepend": "\ue003",
-    "Control": "\ue004",
-    "Regional_Indicator": "\ue005",
-    "E_Base": "\ue006",
-    "E_Base_GAZ": "\ue007",
-    "E_Modifier": "\ue008",
-    "Glue_After_Zwj": "\ue009",
-}
-_PRIVATE = re.compile("[\ue000-\ue00f]")
-_ASTRAL_STANDIN = {
-    chr(code): _HEADS[name] + _TAIL
-    for name in _HEADS
-    if name != "Other"
-    for first, last in RANGES[name]
-    for code in range(max(first, 0x10000), last + 1)
-}
-_OTHER_STANDIN = _HEADS["Other"] + _TAIL
-
-
-def _standin(match: re.Match[str]) -> str:
-    return _ASTRAL_STANDIN.get(match[0], _OTHER_STANDIN)
-
-
-def _exact(*names: str) -> str:
-    return f"[{_class(*names)}]"
-
-
-def _exact_not(*names: str) -> str:
-    return f"[^{_class(*names)}]"
-
-
-def _bmp_ranges(names: tuple[str, ...]) -> str:
-    return "".join(
-        f"\\U{first:08x}-\\U{min(last, 0xFFFF):08x}"
+def _ranges(names: tuple[str, ...], spans: tuple[tuple[int, int], ...] = _ALL) -> str:
+    """The code points of these break classes inside `spans`, as ranges for a []."""
+    codes = sorted(
+        (max(first, low), min(last, high))
         for name in names
         for first, last in RANGES[name]
-        if first <= 0xFFFF
+        for low, high in spans
+        if max(first, low) <= min(last, high)
+    )
+    merged: list[tuple[int, int]] = []
+    for first, last in codes:
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return "".join(
+        f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}"
+        for first, last in merged
     )
 
 
-def _fast(*names: str) -> str:
-    heads = "".join(_HEADS[n] for n in names if n in _HEADS)
-    bmp = _bmp_ranges(names)
-    alternatives = ([f"[{bmp}]"] if bmp else []) + ([f"[{heads}]{_TAIL}"] if heads else [])
-    return "(?:" + "|".join(alternatives) + ")"
+# J: characters that may join a neighbour into one cluster, and some more. Between two
+# characters outside J there is always a cluster break, so a cluster of more than one code
+# point has its first or second character in J. J holds the joining classes of the BMP,
+# lone surrogates, and the astral planes but for U+1F400–DFFFF and U+E1000–10FFFF (most
+# emoji, CJK extensions: no joining class there): a class with two astral ranges is quick
+# to scan for.
+_J = (
+    _ranges(("Extend", "ZWJ", "SpacingMark", "Prepend", "L", "V", "T"), ((0, 0xFFFF),))
+    + "\\ud800-\\udfff\\U00010000-\\U0001f3ff\\U000e0000-\\U000e0fff"
+)
+# Characters that take the exact, slower, way: those whose break class is only known from
+# the full tables (lone surrogates, historic scripts, tags: a hundred ranges, slow to
+# test), and the rare joiners Prepend and the Hangul jamo L, V, T (modern Korean is
+# written in precomposed syllables).
+_RARE = re.compile(
+    f"[{_ranges(('Prepend', 'L', 'V', 'T'), ((0, 0xFFFF),))}"
+    "\\ud800-\\udfff\\U00010000-\\U0001efff\\U000e0000-\\U000e0fff]"
+)
+# At position i: is character i or i + 1 in J (can a cluster go on after character i)?
+_JOINED = re.compile(f"[{_J}]|.[{_J}]", re.DOTALL)
+# Per block of 256 code points (a UTF-16 code unit's high byte): 1 if it holds surrogates
+# or J characters. Most text is in blocks without any (ASCII, CJK ideographs…).
+_BLOCK_NEAR_JOIN = bytes(
+    1 if re.search(f"[{_J}]", "".join(map(chr, range(block << 8, (block + 1) << 8)))) else 0
+    for block in range(256)
+)
 
 
-def _fast_not(*names: str) -> str:
-    heads = "".join(h for n, h in _HEADS.items() if n not in names)
-    return f"(?:[^{_bmp_ranges(names)}\\ue000-\\ue00f]|[{heads}]{_TAIL})"
+class _Classes:
+    """Pieces of the cluster patterns, with the code points inside `spans` classified."""
+
+    def __init__(self, spans: tuple[tuple[int, int], ...]) -> None:
+        self.spans = spans
+        self.extend, self.emod, self.zwj = self.of("Extend"), self.of("E_Modifier"), self.of("ZWJ")
+        self.ri, self.base = self.of("Regional_Indicator"), self.of("E_Base", "E_Base_GAZ")
+        self.mark = self.of("Extend", "ZWJ", "SpacingMark")
+        # What a ZWJ glues (GB11), and the marks and glued ZWJs that end every cluster.
+        glue_after_zwj, base_gaz = self.of("Glue_After_Zwj"), self.of("E_Base_GAZ")
+        self.glue = f"{glue_after_zwj}|{base_gaz}(?:{self.extend}?{self.emod})?"
+        self.tail = f"(?:{self.zwj}(?:{self.glue})|{self.mark})*"
+
+    def of(self, *names: str) -> str:
+        return f"[{_ranges(names, self.spans)}]"
 
 
-def _cluster_pattern(one: Callable[..., str], not_one: Callable[..., str]) -> re.Pattern[str]:
+def _cluster_pattern() -> str:
     """UAX #29 (Unicode 10) extended grapheme clusters as the calculator's splitter finds them.
 
     CR and LF are always alone; a flag (RI RI) takes at most one extending mark; an emoji
     base takes its skin tone across at most one extending mark; GB11 glues a ZWJ to a
     following Glue_After_Zwj or E_Base_GAZ whatever precedes the ZWJ.
     """
-    extend, emod, zwj = one("Extend"), one("E_Modifier"), one("ZWJ")
-    glued = f"{zwj}(?:{one('Glue_After_Zwj')}|{one('E_Base_GAZ')}(?:{extend}?{emod})?)"
-    mark = one("Extend", "ZWJ", "SpacingMark")
-    ri = one("Regional_Indicator")
-    hangul_l, hangul_v, hangul_t = one("L"), one("V"), one("T")
-    return re.compile(
-        f"{one('CR', 'LF', 'Control')}"
-        f"|{ri}{ri}{mark}?"
-        f"|{one('Prepend')}*"
-        "(?:"
-        f"{hangul_l}*(?:{hangul_v}+|{one('LV')}{hangul_v}*|{one('LVT')}){hangul_t}*"
-        f"|{hangul_l}+|{hangul_t}+"
-        f"|{one('E_Base', 'E_Base_GAZ')}(?:{extend}?{emod})?"
-        f"|{glued}"
-        f"|{not_one('CR', 'LF', 'Control')}"
-        ")"
-        f"(?:{glued}|{mark})*",
-        re.DOTALL,
+    c = _Classes(_ALL)
+    hangul_l, hangul_v, hangul_t = c.of("L"), c.of("V"), c.of("T")
+    return (
+        f"{c.of('CR', 'LF', 'Control')}|{c.ri}{c.ri}{c.mark}?|{c.of('Prepend')}*"
+        f"(?:{hangul_l}*(?:{hangul_v}+|{c.of('LV')}{hangul_v}*|{c.of('LVT')}){hangul_t}*"
+        f"|{hangul_l}+|{hangul_t}+|{c.base}(?:{c.extend}?{c.emod})?|{c.zwj}(?:{c.glue})"
+        f"|[^{_ranges(('CR', 'LF', 'Control'))}]){c.tail}"
     )
 
 
-_CLUSTER = _cluster_pattern(_exact, _exact_not)
-_CLUSTER_FAST = _cluster_pattern(_fast, _fast_not)
-# A run around joining characters (and stand-in tails): single other characters linked by
-# joiners, with one other character on each side. Clusters never cross its ends.
-_J = (
-    "["
-    + _bmp_ranges(("Extend", "ZWJ", "SpacingMark", "Prepend", "Regional_Indicator"))
-    + _bmp_ranges(("L", "V", "T", "E_Modifier"))
-    + "".join(_HEADS[n] for n in ("Extend", "SpacingMark", "Prepend", "Regional_Indicator"))
-    + _HEADS["E_Modifier"]
-    + _TAIL
-    + "]"
-)
-_NOT_J = _J.replace("[", "[^", 1)
-_REGION = re.compile(f"{_NOT_J}?{_J}+(?:{_NOT_J}{_J}+)*{_NOT_J}?", re.DOTALL)
+def _joined_pattern() -> str:
+    """Each cluster longer than one code point, found from its first J character.
+
+    The match, group 1, starts at the cluster's first J character and goes on as
+    `_cluster_pattern` does from that character's class. Group 2 is the character before
+    it when that one is in the same cluster: then it is outside J and in no earlier match
+    (a match ending there would have taken the J character too), so it starts the cluster.
+    A J character that is a cluster of its own is a match as well. So a cluster adds
+    len(group 1) - 1 + len(group 2) characters after its first. Rare characters (see
+    `_RARE`) are not classified: a text with one is counted the exact way.
+    """
+    c = _Classes(_EVERYDAY)
+    lead = f"[^{_ranges(('CR', 'LF', 'Control'), _EVERYDAY)}{_J}]{c.mark}|{c.base}{c.emod}"
+    # After the J character, by its class: a second regional indicator ends a flag (and
+    # the cluster, but for one mark); an Extend after an emoji base may take a skin tone;
+    # a ZWJ glues; an emoji base takes a skin tone. Then the tail.
+    mark_or_emod = c.of("Extend", "E_Modifier", "SpacingMark")
+    goes_on = (
+        f"(?<={c.ri}){c.ri}{c.mark}?"
+        f"|(?:(?<={mark_or_emod})(?:(?<={c.base}{c.extend}){c.emod})?|(?<={c.zwj})(?:{c.glue})?"
+        f"|(?<={c.base})(?:{c.extend}?{c.emod})?|){c.tail}"
+    )
+    return f"([{_J}](?:(?<=(?={lead})(.).)|)(?:{goes_on}))"
+
+
+@cache
+def _exact_clusters() -> re.Pattern[str]:
+    """Clusters of any text (compiled on first use: rare texts only)."""
+    return re.compile(_cluster_pattern(), re.DOTALL)
+
+
+_JOINED_CLUSTER = re.compile(_joined_pattern(), re.DOTALL)
 
 
 class Segments(NamedTuple):
@@ -206,22 +201,19 @@ def count(text: str) -> tuple[int, str, int]:
     """
     n = len(text)
     if text.isascii():
-        rest = text.encode().translate(None, _BASIC_ASCII)
-        if not rest:
+        kinds = text.encode().translate(_ASCII_KINDS)
+        if 0 in kinds:
+            # ASCII but not GSM-7 (a backtick, a control character): one unit per character.
+            return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
+        if ESCAPE not in kinds:
             return (1 if n <= SINGLE_GSM else -(-n // PART_GSM), GSM7, n)
-        if not rest.translate(None, _EXT_ASCII):
-            return _gsm_with_extensions(text, n, len(rest))
-        # ASCII but not GSM-7 (a backtick, a control character): one unit per character.
-        return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
-    # One scan finds the first character outside the basic alphabet; extension characters,
-    # non-GSM ones, joiners and astral ones all come at or after it.
-    first = _NON_BASIC.search(text)
-    if first is None:
-        return (1 if n <= SINGLE_GSM else -(-n // PART_GSM), GSM7, n)
-    at = first.start()
-    if _NON_GSM.search(text, at) is None:
-        return _gsm_with_extensions(text, n, len(_EXTENSION.findall(text, at)))
-    return _ucs2(text, n, at)
+        return _gsm(kinds, n)
+    non_gsm = _NON_GSM.search(text)
+    if non_gsm is None:
+        return _gsm(
+            codecs.charmap_encode(text, "strict", _GSM_ENCODING)[0].translate(_GSM_KINDS), n
+        )
+    return _ucs2(text, n, non_gsm.start())
 
 
 def segment_count(text: str) -> int:
@@ -229,133 +221,96 @@ def segment_count(text: str) -> int:
     return count(text)[0]
 
 
-def _gsm_with_extensions(text: str, n: int, extensions: int) -> tuple[int, str, int]:
-    septets = n + extensions
+def _gsm(kinds: bytes, n: int) -> tuple[int, str, int]:
+    """`kinds`: the text as BASIC and ESCAPE bytes, one per character."""
+    septets = n + kinds.count(ESCAPE)
     if septets <= SINGLE_GSM:
         return (1, GSM7, septets)
-    if not extensions:
-        return (-(-n // PART_GSM), GSM7, septets)
-    return (_pack_gsm(text, n), GSM7, septets)
+    # The septets themselves, each extension character as its escape then a second septet:
+    # a part that would end on an escape leaves it to the next part.
+    septet_kinds = kinds.replace(b"\x1b", b"\x1b\x01")
+    parts, start = 0, 0
+    while True:
+        parts += 1
+        end = start + PART_GSM
+        if end >= septets:
+            return (parts, GSM7, septets)
+        start = end - 1 if septet_kinds[end - 1] == ESCAPE else end
 
 
 def _ucs2(text: str, n: int, at: int) -> tuple[int, str, int]:
-    if _JOINING_OR_RARE.search(text, at) is None:
+    """`at`: the first character outside GSM-7; the ones before are not in J."""
+    if text[at] < "\u0100" and len(codecs.latin_1_encode(text, "ignore")[0]) == n:
+        # Latin-1 (ç, â, “…” are not): no joining character, one unit each.
+        return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
+    raw = codecs.utf_16_le_encode(text, "surrogatepass")[0]
+    units = len(raw) >> 1
+    found = _JOINED_CLUSTER.findall(text, at)
+    if not found:
         # Every code point is its own cluster: one UTF-16 unit, or a surrogate pair.
-        raw = text.encode("utf-16-le", "surrogatepass")
-        units = len(raw) >> 1
         if units <= SINGLE_UCS2:
             return (1, UCS2, n)
-        parts, done = 0, 0
-        while done < units:
-            parts += 1
-            limit = done + PART_UCS2
-            if limit >= units:
-                break
-            # A surrogate pair across the boundary moves whole to the next part.
-            split = 0xD8 <= raw[2 * limit - 1] <= 0xDB and 0xDC <= raw[2 * limit + 1] <= 0xDF
-            done = limit - 1 if split else limit
-        return (parts, UCS2, n)
-    if _PRIVATE.search(text, at) is not None:
-        # The text itself uses the stand-ins' private-use characters: the slow way.
-        sizes = [len(c) + len(_ASTRAL.findall(c)) for c in _CLUSTER.findall(text)]
-        return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, len(sizes))
-    # Before `at` every character is a basic GSM-7 one, a cluster of one unit; only the
-    # last of them can join what follows. In the stand-in text of the rest one character
-    # is one UTF-16 unit, and only the short regions around joining characters can hold
-    # clusters longer than one unit: split just those.
-    start = max(0, at - 1)
-    rest = text[start:]
-    standin = _ASTRAL.sub(_standin, rest) if _ASTRAL.search(rest) else rest
-    units = start + len(standin)
-    starts: list[int] = []
-    ends: list[int] = []
-    for region in _REGION.finditer(standin):
-        position = start + region.start()
-        for cluster in _CLUSTER_FAST.findall(region[0]):
-            size = len(cluster)
-            if size > 1:
-                starts.append(position)
-                ends.append(position + size)
-            position += size
-    characters = units - sum(ends) + sum(starts) + len(starts)
+        if units == n:
+            return (-(-n // PART_UCS2), UCS2, n)
+        return (_pack_units(raw, units, None), UCS2, n)
+    joined = "".join(map("".join, found))
+    if _RARE.search(joined):
+        return _ucs2_exact(text)
+    characters = n - len(joined) + len(found)
     if units <= SINGLE_UCS2:
         return (1, UCS2, characters)
-    if any(e - s > SMALL_CLUSTER for s, e in zip(starts, ends, strict=True)):
-        sizes = [1] * start + list(map(len, _CLUSTER_FAST.findall(standin)))
-        return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, characters)
-    return (_pack_blocks(units, starts, ends, PART_UCS2), UCS2, characters)
+    if 2 * (len(joined) - len(found)) >= SMALL_CLUSTER and (
+        2 * max(map(len, map("".join, found))) > SMALL_CLUSTER
+    ):
+        # Maybe a cluster of more than `SMALL_CLUSTER` units: Twilio's builder, exactly.
+        return (_ucs2_exact(text)[0], UCS2, characters)
+    return (_pack_units(raw, units, text), UCS2, characters)
 
 
-def _pack_blocks(units: int, starts: list[int], ends: list[int], part: int) -> int:
-    """Greedy parts of `part` units where the blocks [start, end) are never split."""
-    segments, done = 0, 0
-    while done < units:
-        segments += 1
-        limit = done + part
+def _ucs2_exact(text: str) -> tuple[int, str, int]:
+    """Every cluster with the exact classes, packed as Twilio's builder does."""
+    sizes = [len(c) + len(_ASTRAL.findall(c)) for c in _exact_clusters().findall(text)]
+    return (_pack(sizes, SINGLE_UCS2, PART_UCS2), UCS2, len(sizes))
+
+
+def _pack_units(raw: bytes, units: int, text: str | None) -> int:
+    """Parts of 67 UTF-16 units (`raw`, little-endian), a surrogate pair never split, nor
+    (given `text`) a cluster of at most `SMALL_CLUSTER` units.
+
+    Only a boundary next to a surrogate or a J character can split something: there, find
+    the code point at the boundary, and if it is next to a J character, split the clusters
+    from the last sure break before it.
+    """
+    parts, done = 0, 0
+    while True:
+        parts += 1
+        limit = done + PART_UCS2
         if limit >= units:
-            break
-        i = bisect_right(starts, limit - 1) - 1  # the last block starting inside the part
-        done = starts[i] if i >= 0 and ends[i] > limit else limit
-    return segments
+            return parts
+        high_before, high_after = raw[2 * limit - 1], raw[2 * limit + 1]
+        if _BLOCK_NEAR_JOIN[high_before] or _BLOCK_NEAR_JOIN[high_after]:
+            if 0xD8 <= high_before <= 0xDB and 0xDC <= high_after <= 0xDF:
+                limit -= 1  # the surrogate pair moves whole to the next part
+            if text is not None:
+                at = len(codecs.utf_16_le_decode(raw[: 2 * limit], "surrogatepass")[0])
+                if _JOINED.match(text, at - 1):
+                    limit -= _units_back(text, at)
+        done = limit
 
 
-def _pack_gsm(text: str, n: int) -> int:
-    """Parts of 153 septets, an extension character (two septets) never split.
-
-    For a part starting at `start`, the window of 153 characters holding `e` extension
-    characters ends the part at most `e` characters early: count them in C (bytes
-    `translate`, or bounded `str.count`) and walk only those last few characters.
-    """
-    if text.isascii():
-        raw = text.encode()
-
-        def extensions(i: int, j: int) -> int:
-            window = raw[i:j]
-            return len(window) - len(window.translate(None, _EXT_ASCII))
-    else:
-
-        def extensions(i: int, j: int) -> int:
-            return sum(map(text.count, GSM_EXTENSION, repeat(i, 10), repeat(j, 10)))
-
-    parts, start = 0, 0
-    while start < n:
-        parts += 1
-        end = min(start + PART_GSM, n)
-        doubles = extensions(start, end)
-        if end == n and n - start + doubles <= PART_GSM:
-            break
-        end -= doubles
-        used = PART_GSM - doubles + extensions(start, end)
-        while end < n:
-            used += 2 if text[end] in GSM_EXTENSION else 1
-            if used > PART_GSM:
-                break
-            end += 1
-        start = end
-    return parts
-
-
-def _pack_pairs(n: int, doubles: list[int], cap: int) -> int:
-    """Parts of `cap` units for `n` items weighing 1, or 2 at the sorted `doubles` indexes.
-
-    An item never straddles two parts. The weight before index j is j + (doubles before
-    j), strictly increasing, so each part's end is found by binary search.
-    """
-    parts, start = 0, 0
-    while start < n:
-        parts += 1
-        limit = start + bisect_left(doubles, start) + cap  # weight allowed before the end
-        if n + len(doubles) <= limit:
-            break
-        low, high = start + cap // 2, min(n, limit)  # low fits; the answer is in [low, high]
-        while low < high:
-            mid = (low + high + 1) // 2
-            if mid + bisect_left(doubles, mid) <= limit:
-                low = mid
-            else:
-                high = mid - 1
-        start = low
-    return parts
+def _units_back(text: str, at: int) -> int:
+    """UTF-16 units before code point `at` of the cluster that goes on across it (or 0)."""
+    start = at - 1
+    while start > 0 and _JOINED.match(text, start - 1):
+        start -= 1
+    # From a sure break on, clusters are found as in the whole text.
+    for joined in _JOINED_CLUSTER.finditer(text, start):
+        first = joined.start() - len(joined[2] or "")
+        if first >= at:
+            return 0
+        if joined.end() > at:
+            return len(codecs.utf_16_le_encode(text[first:at], "surrogatepass")[0]) >> 1
+    return 0
 
 
 def _pack(sizes: list[int], single: int, part: int) -> int:
