@@ -22,7 +22,10 @@ class Event(models.Model):
         STATUS = "status", "Status changed"
         READ = "read", "Conversation read"
 
-    number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="+")
+    # The leading column of `inbox_event_number_id`: no index of its own.
+    number = models.ForeignKey(
+        PhoneNumber, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     # Plain ids, no foreign keys: an event outlives a conversation merged away by linking,
     # and writing one never locks the conversation or message rows.
     conversation_id = models.BigIntegerField()

@@ -26,8 +26,14 @@ from hiretext.numbers.models import PhoneNumber
 class Conversation(models.Model):
     """Everything said between one of our numbers and one person (or one unknown phone)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="conversations")
+    # Leading columns of the composite indexes below: no single-column indexes of their own
+    # (each index is one more write on every message).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    number = models.ForeignKey(
+        PhoneNumber, on_delete=models.CASCADE, related_name="conversations", db_index=False
+    )
     candidate = models.ForeignKey(
         Candidate, on_delete=models.CASCADE, null=True, blank=True, related_name="conversations"
     )
@@ -64,6 +70,8 @@ class Conversation(models.Model):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["number", "-last_message_at", "-id"], name="conversation_inbox"),
             models.Index(fields=["organization", "phone"], name="conversation_org_phone"),
+            # An inbound text finds its conversation by our number and their phone.
+            models.Index(fields=["number", "phone"], name="conversation_number_phone"),
         ]
 
     def __str__(self) -> str:
@@ -102,9 +110,12 @@ class Message(models.Model):
         INTERVIEW = "interview", "Interview"
         AUTOMATIC = "automatic", "Automatic reply"  # STOP/START/HELP answers: always sent, free
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Leading columns of `message_org_recent` and `message_thread`: no indexes of their own.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.SMS)

@@ -1,0 +1,87 @@
+"""Django's SQLite backend, with writers queued on a lock file instead of SQLite's busy wait.
+
+SQLite has one writer. A connection that finds the write lock taken retries after sleeping
+1, 2, 5, 10, 15… ms (its busy handler), so with a few processes writing short transactions
+most of the time goes to sleeping: inbound webhooks from 3 web processes measured a p50 of
+140 ms for about 1 ms of work each. Here every transaction first takes an exclusive
+`flock` on `<database>.writer`, which the kernel hands to the next waiter the moment it is
+released, then runs `BEGIN IMMEDIATE` on an uncontended database. Readers never queue (WAL).
+
+A writer waits at most the database's `timeout` (as SQLite's busy timeout would), polling
+every 0.2 ms after a first try; then it fails as SQLite does ("database is locked").
+"""
+
+import fcntl
+import os
+import time
+from typing import Any
+
+from django.db import OperationalError
+from django.db.backends.sqlite3 import base
+
+POLL_SECONDS = 0.0002
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writer_fd: int | None = None
+        self._writer_held = False
+
+    def _writer_lock_fd(self) -> int | None:
+        name = str(self.settings_dict["NAME"])
+        if self.is_in_memory_db():
+            return None
+        if self._writer_fd is None:
+            self._writer_fd = os.open(f"{name}.writer", os.O_RDWR | os.O_CREAT, 0o600)
+        return self._writer_fd
+
+    def _take_writer_lock(self) -> None:
+        fd = self._writer_lock_fd()
+        if fd is None or self._writer_held:
+            return
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OperationalError("database is locked") from None
+                time.sleep(POLL_SECONDS)
+        self._writer_held = True
+
+    def _release_writer_lock(self) -> None:
+        if self._writer_held and self._writer_fd is not None:
+            fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
+        self._writer_held = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._take_writer_lock()
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
+        except BaseException:
+            self._release_writer_lock()
+            raise
+
+    def _commit(self) -> Any:
+        try:
+            return super()._commit()  # type: ignore[misc]
+        finally:
+            self._release_writer_lock()
+
+    def _rollback(self) -> Any:
+        try:
+            return super()._rollback()  # type: ignore[misc]
+        finally:
+            self._release_writer_lock()
+
+    def _close(self) -> Any:
+        try:
+            return super()._close()  # type: ignore[misc]
+        finally:
+            self._release_writer_lock()
+            if self._writer_fd is not None:
+                os.close(self._writer_fd)
+                self._writer_fd = None
