@@ -1,7 +1,9 @@
 """`python -m bench` (make bench): every benchmark, results to bench/results/latest.json.
 
-`--smoke` runs each benchmark for about a second and checks only that it runs and that its
-invariants hold (make test); timings are never asserted. `--only NAME` runs a subset.
+`--smoke` runs every benchmark end to end at a small scale and checks only that it runs and
+that its invariants hold (make test, in seconds); timings are never asserted. Its load runs
+last a fraction of a second, two web processes serve them, and the servers are started
+once, ahead of need, and shared (bench.server). `--only NAME` runs a subset.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import server
 from bench.core import NOT_AVAILABLE, Context, InvariantBroken, Unavailable
 from bench.env import ROOT, BenchEnv
 from bench.load import wrk_available
 
 RESULTS = Path(__file__).with_name("results") / "latest.json"
+SMOKE_WORKERS = 2
 ORDER = ["calibration", "webhook", "send", "inbox", "segments", "sse", "scaling"]
 
 
@@ -111,7 +115,47 @@ def main(argv: list[str] | None = None) -> int:
     from hiretext.accounts.management.commands.serve import default_workers
 
     workers = default_workers()
+    if args.smoke:
+        # Each web process's first requests load code (a second or so on a busy machine):
+        # two processes still serve the runs side by side, at less start-up cost.
+        workers = min(workers, SMOKE_WORKERS)
     ctx.say(f"web workers: {workers} ({os.cpu_count()} cores)")
+    selected = [name for name in ORDER if not args.only or name in args.only]
+    if args.smoke:
+        ctx.env.shared = {}
+        prestart(ctx, workers, selected, first=True)
+    try:
+        return run_all(args, env, ctx, workers, selected)
+    finally:
+        if env.shared:
+            server.stop_shared(env)
+            ctx.say("stopped the shared servers")
+
+
+def prestart(ctx: Context, workers: int, selected: list[str], *, first: bool) -> None:
+    """Smoke mode: boot the servers the benchmarks share ahead of need, in the background.
+
+    First the web server (the first benchmark waits for it); once that one is up, the
+    others, so their boots overlap the next benchmarks rather than the first boot.
+    """
+    from django.core.management import get_commands
+
+    from bench import sse
+
+    web = bool(set(selected) & {"calibration", "webhook", "send", "inbox", "sse"})
+    if first and web:
+        server.prestart(ctx.env, workers)
+        return
+    if "sse" in selected and "serve_events" in get_commands():
+        sse.prestart_events(ctx)
+    if "scaling" in selected and ctx.env.kind == "postgresql":
+        for processes in (1, 2):
+            server.prestart(ctx.env, processes)
+
+
+def run_all(
+    args: argparse.Namespace, env: BenchEnv, ctx: Context, workers: int, selected: list[str]
+) -> int:
     started = datetime.now(UTC)
     load_at_start = round(os.getloadavg()[0], 2)
     report: dict[str, Any] = {
@@ -125,9 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     failures = 0
     table = runners(ctx, workers)
-    for name in ORDER:
-        if args.only and name not in args.only:
-            continue
+    for name in selected:
         ctx.say(f"== {name}")
         t0 = time.monotonic()
         try:
@@ -145,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             result = {"status": "error", "reason": f"{type(exc).__name__}: {exc}"}
         result["seconds"] = round(time.monotonic() - t0, 1)
         ctx.results[name] = result
+        if args.smoke and name == selected[0]:
+            prestart(ctx, workers, selected, first=False)
     report["seconds"] = round(time.monotonic() - ctx.started, 1)
     # Other work on the machine shows as noise; the load average tells how much there was.
     report["load_average"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import signal
 import statistics
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,12 +79,14 @@ def wrk(port: int, requests_file: Path, *, seconds: float, connections: int = 32
     """Replay `requests_file` (cycling) with `connections` connections for `seconds`.
 
     Time-bounded: wrk cannot end a run early, so a count bound would wait out the time.
+    wrk's `-d` counts whole seconds; a shorter run (smoke mode) is ended by SIGINT, after
+    which wrk stops its thread and reports what it measured, as at the end of `-d`.
     """
     cmd = [
         "wrk",
         "-t1",
         f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
+        f"-d{max(1, math.ceil(seconds))}s",
         "--timeout",
         "10s",
         "-s",
@@ -90,11 +95,22 @@ def wrk(port: int, requests_file: Path, *, seconds: float, connections: int = 32
         "--",
         str(requests_file),
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 60)
-    for line in out.stdout.splitlines():
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if seconds < 1:
+            time.sleep(seconds)
+            proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=seconds + 60)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk exited with {proc.returncode}:\n{stdout}\n{stderr}")
+    for line in stdout.splitlines():
         if line.startswith("BENCHJSON "):
             return Run.from_wrk(json.loads(line.removeprefix("BENCHJSON ")))
-    raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
+    raise RuntimeError(f"wrk printed no result:\n{stdout}\n{stderr}")
 
 
 @dataclass

@@ -7,6 +7,7 @@ import hmac
 import http.client
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 from bench.env import SIMULATOR_SECRET
 from bench.load import Request
@@ -75,3 +76,9 @@ def post(port: int, request: Request) -> int:
         return response.status
     finally:
         conn.close()
+
+
+def post_all(port: int, requests: list[Request], clients: int = 8) -> list[int]:
+    """`post` each request, `clients` at a time (redeliveries: their order does not matter)."""
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(lambda request: post(port, request), requests))

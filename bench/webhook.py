@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench import fixtures, signing
-from bench.core import Context, fail
+from bench.core import Context, fail, settle
 from bench.load import Request, Run, ratio
 from bench.server import serving
 from bench.summary import verdict
@@ -41,21 +41,30 @@ def check(
     # Requests still in flight when wrk stopped may or may not have been served, and wrk
     # may draw a request it never sends at start: deliver those again, as a carrier
     # retries, so the expected set is exact.
-    for request in [*requests[:2], *requests[max(2, sent - 64) : sent]]:
-        status = signing.post(port, request)
+    again = [*requests[:2], *requests[max(2, sent - 64) : sent]]
+    for status in signing.post_all(port, again):
         if not 200 <= status < 300:
             fail(f"{prefix}: redelivery answered {status}")
     expected = set(ids[:sent])
-    stored = list(
-        Message.objects.filter(
-            carrier="simulator", external_id__startswith=prefix + "-"
-        ).values_list("id", "external_id", "conversation_id")
-    )
+    mine = Message.objects.filter(carrier="simulator", external_id__startswith=prefix + "-")
+
+    def stored_now() -> list[tuple[int, str, int]]:
+        return list(mine.values_list("id", "external_id", "conversation_id"))
+
+    # A request the server took early may still be running (a worker's first request
+    # loads its code): wait for the server, not only for wrk, before comparing.
+    stored = settle(stored_now, lambda rows: {external for _, external, _ in rows} == expected)
     stored_ids = [external for _, external, _ in stored]
     if len(stored_ids) != len(set(stored_ids)):
         fail(f"{prefix}: a message id was stored twice")
     if set(stored_ids) != expected:
-        fail(f"{prefix}: {len(stored_ids)} messages stored for {len(expected)} unique ids")
+        missing = sorted(ids.index(m) for m in expected - set(stored_ids))
+        fail(
+            f"{prefix}: {len(stored_ids)} messages stored for {len(expected)} unique ids "
+            f"(requests never stored: {missing[:10]}; wrk issued {run.issued}, "
+            f"{run.responses} responses, {run.non_2xx} non-2xx, "
+            f"{run.socket_errors + run.timeouts} socket errors or timeouts)"
+        )
     if run.non_2xx or run.socket_errors or run.timeouts:
         errors = run.socket_errors + run.timeouts
         fail(f"{prefix}: {run.non_2xx} non-2xx, {errors} socket errors or timeouts")
