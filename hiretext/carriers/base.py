@@ -82,7 +82,18 @@ class StatusUpdate:
     error_message: str = ""
     opt_out: bool = False  # error 21610: the recipient unsubscribed
     account_ref: str = ""
+    # Our Message.id as the carrier echoes it (`OutboundSms.message_id`): finds the message
+    # when the callback arrives before the send's receipt recorded the carrier's id.
+    reference: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+MAX_REFERENCE = 19  # digits of our largest message id (a 64-bit integer)
+
+
+def is_reference(value: str) -> bool:
+    """A well-formed echo of our message id: ASCII digits only, bounded."""
+    return 0 < len(value) <= MAX_REFERENCE and value.isascii() and value.isdigit()
 
 
 class Carrier(ABC):

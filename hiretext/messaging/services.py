@@ -6,6 +6,7 @@ organisation allows overage) and hands it to the worker after commit. `deliver` 
 worker's step; `record_status` applies carrier callbacks, forward only.
 """
 
+import copy
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +19,7 @@ from hiretext.accounts.models import Organization, User
 from hiretext.ats import services as ats_services
 from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.billing import services as billing
-from hiretext.carriers.base import CarrierError, OutboundSms, StatusUpdate
+from hiretext.carriers.base import CarrierError, OutboundSms, StatusUpdate, is_reference
 from hiretext.carriers.registry import get_carrier
 from hiretext.lib.errors import DomainError, PermissionDenied, ValidationFailed
 from hiretext.messaging import segments, signals
@@ -490,9 +491,10 @@ def deliver(message_id: int) -> str:
     No lock is held while the carrier answers (on SQLite that would be the database's only
     write lock, for a whole network round trip): the message is claimed (`sending`, one
     more attempt) and committed, the carrier is called outside any transaction, and its
-    receipt is recorded in a second short transaction. Statuses only move forward, so a
-    status callback that lands first is never undone by the receipt. Only the message's
-    own delivery task (one at a time, retries after it) calls this.
+    receipt is recorded in a second short transaction. A status callback that lands first
+    finds the message by our id (carriers echo it) and, statuses only moving forward, is
+    never undone by the receipt. Only the message's own delivery task (one at a time,
+    retries after it) calls this.
     """
     claimed = _claim(message_id)
     if claimed is None:
@@ -516,8 +518,25 @@ def deliver(message_id: int) -> str:
     with transaction.atomic():
         message = _locked(message_id)
         if message is not None:
-            _advance(message, receipt.status, external_id=receipt.external_id)
+            _record_receipt(message, receipt.status, receipt.external_id)
     return Outcome.DONE
+
+
+def _record_receipt(message: Message, status: str, external_id: str) -> None:
+    """The carrier's answer to the send: its id and status, forward only.
+
+    A status callback that outran the answer may have recorded the carrier's id already
+    (found by our id, which carriers echo): the same id is no news; another one (a report
+    of an earlier attempt the carrier did take) stays, so its reports keep matching.
+    """
+    if message.external_id and message.external_id != external_id[:64]:
+        log.warning(
+            "Message %s: the carrier answered with id %r, its reports came for %r",
+            message.pk,
+            external_id[:64],
+            message.external_id,
+        )
+    _advance(message, status, external_id=external_id)
 
 
 def _locked(message_id: int) -> Message | None:
@@ -536,9 +555,12 @@ def _claim(message_id: int) -> tuple[int, str, OutboundSms] | None:
     carrier, what to send); None when there is nothing to send (sent, failed, opted out)."""
     with transaction.atomic():
         message = _locked(message_id)
-        if message is None or message.status not in (
-            Message.Status.QUEUED,
-            Message.Status.SENDING,
+        if (
+            message is None
+            or message.status not in (Message.Status.QUEUED, Message.Status.SENDING)
+            # The carrier's id is known: an earlier attempt reached it (its answer was lost,
+            # its report was not), so sending again would text the person twice.
+            or message.external_id
         ):
             return None
         conversation = message.conversation
@@ -642,7 +664,8 @@ def _advance(
     if fields:
         message.save(update_fields=[*fields, "updated_at"])
     if "status" in fields:
-        _announce(signals.message_status_changed, message)
+        # As it is now: a later step of the same transaction must not rewrite this one.
+        _announce(signals.message_status_changed, copy.copy(message))
     return bool(fields)
 
 
@@ -652,8 +675,17 @@ def _status_text(status: str, code: str) -> str:
 
 
 def record_status(carrier: str, update: StatusUpdate) -> Message | None:
-    """Apply a carrier's status callback; unknown ids and backward moves change nothing."""
-    if update.status not in Message.Status.values or update.status == Message.Status.RECEIVED:
+    """Apply a carrier's status callback; unknown ids and backward moves change nothing.
+
+    The message is found by the carrier's id or, while the send's receipt has not recorded
+    that id yet (the carrier reported before its answer to the send reached us), by our
+    own id, which the carrier echoes (`update.reference`).
+    """
+    if (
+        update.status not in Message.Status.values
+        or update.status == Message.Status.RECEIVED
+        or not update.external_id
+    ):
         return None
     with transaction.atomic():
         message = (
@@ -664,8 +696,12 @@ def record_status(carrier: str, update: StatusUpdate) -> Message | None:
             .filter(carrier=carrier, external_id=update.external_id)
             .first()
         )
+        if message is None and update.reference:
+            message = _awaiting_receipt(carrier, update)
         if message is None or not message.is_outbound:
             return None
+        if not message.external_id:
+            _ahead_of_receipt(message, update)
         _advance(
             message,
             update.status,
@@ -680,6 +716,56 @@ def record_status(carrier: str, update: StatusUpdate) -> Message | None:
             wording=f"Carrier error {OPT_OUT_ERROR}: the recipient unsubscribed",
         )
     return message
+
+
+def _awaiting_receipt(carrier: str, update: StatusUpdate) -> Message | None:
+    """The outbound SMS `update.reference` names, locked, if the callback may be about it.
+
+    It may while the carrier's id is unknown and the message is being sent (claimed, the
+    receipt on its way), or once the receipt recorded the callback's id (it committed while
+    this waited for the row). A message of another carrier, of another organisation than
+    the callback's carrier account, or with another carrier id is not the callback's.
+    """
+    if not is_reference(update.reference):
+        return None
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("conversation__number__organization")
+        .filter(
+            pk=int(update.reference),
+            carrier=carrier,
+            channel=Message.Channel.SMS,
+            direction=Message.Direction.OUTBOUND,
+        )
+        .first()
+    )
+    if message is None:
+        return None
+    if message.external_id:
+        return message if message.external_id == update.external_id else None
+    if message.status != Message.Status.SENDING:
+        return None
+    if update.account_ref and not _on_account(message.organization_id, update.account_ref):
+        return None
+    return message
+
+
+def _on_account(org_id: int, account_ref: str) -> bool:
+    """A callback signed for a carrier account speaks for its organisation's messages only."""
+    from hiretext.carrier_accounts.models import CarrierAccount
+
+    return CarrierAccount.objects.filter(organization_id=org_id, account_sid=account_ref).exists()
+
+
+def _ahead_of_receipt(message: Message, update: StatusUpdate) -> None:
+    """Record what the receipt would have: the carrier's id and, if the report says the
+    text reached (or missed) the phone, that it was sent, as its own step."""
+    reached = update.status in (Message.Status.DELIVERED, Message.Status.UNDELIVERED)
+    _advance(
+        message,
+        Message.Status.SENT if reached else message.status,
+        external_id=update.external_id,
+    )
 
 
 def mark_read(conversation: Conversation, user: User | None = None) -> bool:

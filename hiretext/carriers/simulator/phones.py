@@ -21,6 +21,7 @@ from django.test import RequestFactory
 from django.urls import resolve, reverse
 
 from hiretext.carriers.base import (
+    MAX_REFERENCE,
     CarrierError,
     InboundSms,
     InvalidSignature,
@@ -28,6 +29,7 @@ from hiretext.carriers.base import (
     OutboundSms,
     SendReceipt,
     StatusUpdate,
+    is_reference,
 )
 from hiretext.carriers.simulator.phone_models import SimulatorPhone, SimulatorPhoneMessage
 
@@ -78,7 +80,8 @@ def send(sms: OutboundSms) -> SendReceipt:
         external_id=new_id(),
         status="sent",
     )
-    transaction.on_commit(lambda: _queue_callback(stored.external_id))
+    reference = str(sms.message_id)
+    transaction.on_commit(lambda: _queue_callback(stored.external_id, reference))
     return SendReceipt(external_id=stored.external_id, status="sent")
 
 
@@ -128,6 +131,9 @@ def parse_status(request: HttpRequest) -> list[StatusUpdate]:
     if status not in STATUSES:
         raise MalformedWebhook(f"Unknown status “{status[:20]}”.")
     code = _text(data, "error_code", required=False, limit=30)
+    reference = _text(data, "reference", required=False, limit=MAX_REFERENCE)
+    if reference and not is_reference(reference):
+        raise MalformedWebhook("“reference” must be our message id (digits).")
     return [
         StatusUpdate(
             external_id=_text(data, "message_id"),
@@ -136,6 +142,7 @@ def parse_status(request: HttpRequest) -> list[StatusUpdate]:
             error_code=code,
             error_message=_text(data, "error_message", required=False, limit=300),
             opt_out=code == OPT_OUT_CODE,
+            reference=reference,
             raw=data,
         )
     ]
@@ -156,14 +163,18 @@ def post_webhook(kind: str, payload: dict[str, Any]) -> HttpResponse:
     return response
 
 
-def _queue_callback(external_id: str) -> None:
+def _queue_callback(external_id: str, reference: str) -> None:
     from hiretext.carriers.simulator.tasks import post_delivery_status
 
-    post_delivery_status.enqueue(external_id)
+    post_delivery_status.enqueue(external_id, reference)
 
 
-def deliver_status(external_id: str) -> HttpResponse | None:
-    """The phone reports delivery (or the failure it was set to) for one of our texts."""
+def deliver_status(external_id: str, reference: str = "") -> HttpResponse | None:
+    """The phone reports delivery (or the failure it was set to) for one of our texts.
+
+    `reference` is the sender's id of the text, echoed as a real carrier does: the report
+    may reach the app before the send's receipt has recorded `external_id`.
+    """
     stored = SimulatorPhoneMessage.objects.filter(
         external_id=external_id, direction=SimulatorPhoneMessage.Direction.TO_PHONE
     ).first()
@@ -175,6 +186,8 @@ def deliver_status(external_id: str) -> HttpResponse | None:
         status, code = behaviour.fail_status, behaviour.error_code
     SimulatorPhoneMessage.objects.filter(pk=stored.pk).update(status=status, error_code=code)
     payload = {"message_id": external_id, "status": status}
+    if reference:
+        payload["reference"] = reference
     if code:
         payload["error_code"] = code
     return post_webhook("status", payload)

@@ -34,11 +34,17 @@ from hiretext.carriers.base import (
     OutboundSms,
     SendReceipt,
     StatusUpdate,
+    is_reference,
 )
 from hiretext.carriers.twilio import codes
 from hiretext.carriers.twilio.credentials import ACCOUNT_SID, TwilioCredentials
 from hiretext.carriers.twilio.http import BaseUrlHttpClient
-from hiretext.carriers.twilio.public import requested_url, webhook_url
+from hiretext.carriers.twilio.public import (
+    REFERENCE,
+    requested_url,
+    status_callback_url,
+    webhook_url,
+)
 from hiretext.lib.crypto import UndecryptableSecret
 
 log = logging.getLogger(__name__)
@@ -258,11 +264,15 @@ class TwilioCarrier(Carrier):
                 raise
 
     def send(self, sms: OutboundSms) -> SendReceipt:
-        """Hand the message to Twilio, asking for delivery reports at our status webhook."""
+        """Hand the message to Twilio, asking for delivery reports at our status webhook.
+
+        Our webhook's URL carries our message id (`?reference=`): Twilio signs the URL with
+        its query, and a report may arrive before this call's answer is recorded.
+        """
         creds = self._creds(sms.from_e164)
         callback = sms.status_callback_url
         if not callback.startswith(("https://", "http://")):
-            callback = webhook_url("status")
+            callback = status_callback_url(sms.message_id)
         params: dict[str, Any] = {
             "to": sms.to_e164,
             "from_": sms.from_e164,
@@ -379,6 +389,9 @@ class TwilioCarrier(Carrier):
         error_code = form.get("ErrorCode", "").strip()
         if error_code and not ERROR_CODE.match(error_code):
             raise MalformedWebhook("ErrorCode is not a number.")
+        reference = request.GET.get(REFERENCE, "")
+        if reference and not is_reference(reference):
+            raise MalformedWebhook("The reference is not one of our message ids.")
         failed = status in ("failed", "undelivered")
         info = codes.error_info(error_code) if failed else None
         reason = ""
@@ -395,6 +408,7 @@ class TwilioCarrier(Carrier):
                 error_message=reason,
                 opt_out=bool(info and info.opt_out),
                 account_ref=form.get("AccountSid", ""),
+                reference=reference,
                 raw=_raw(form),
             )
         ]

@@ -4,7 +4,7 @@ Twilio signs the exact URL it requested, so validation must rebuild that URL, no
 the proxy forwarded to us; the same base builds the callback URLs we hand to Twilio.
 """
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -25,6 +25,14 @@ def webhook_url(kind: str) -> str:
             "and delivery reports. Set it to this server's public https address."
         )
     return f"{base}/webhooks/twilio/{kind}"
+
+
+REFERENCE = "reference"  # the status webhook's query parameter: our message id
+
+
+def status_callback_url(message_id: int) -> str:
+    """The status webhook for one message: Twilio's reports echo our id back, signed."""
+    return f"{webhook_url('status')}?{urlencode({REFERENCE: message_id})}"
 
 
 def requested_url(request: HttpRequest) -> str:
