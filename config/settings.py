@@ -259,6 +259,9 @@ if not SQLITE:
     # PostgreSQL connection costs more than most requests); a dead one is replaced unseen.
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("HIRETEXT_CONN_MAX_AGE", "60"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Only the statements the hot paths ask to prepare (hiretext/lib/prepared.py) are
+    # prepared; Django's own queries are bound on the client, never prepared.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 else:
     # SQLite: reopening the file and re-running the PRAGMAs on every request halved the
     # single-INSERT rate under `hiretext serve` (BENCHMARKS.md), so its workers keep theirs.

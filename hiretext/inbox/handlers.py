@@ -1,7 +1,7 @@
 """Messaging's signals, turned into inbox events and reply e-mails.
 
-`message_received` arrives inside the transaction that stores the message: the reply
-e-mail task commits with it (or the carrier's retry brings both back) and the event is
+`message_received` arrives inside the transaction that stores the message (the reply
+e-mail task, registered with `queue_with_each_message`, commits with it); its event is
 written as `events.publish_after_commit` finds cheapest. The others arrive after commit.
 """
 
@@ -9,18 +9,16 @@ import logging
 from typing import Any
 
 from hiretext.messaging import signals
-from hiretext.messaging.inbound import message_received
+from hiretext.messaging.inbound import message_received, queue_with_each_message
 from hiretext.messaging.models import Conversation, Message
 
 log = logging.getLogger(__name__)
 
 
 def on_message_received(sender: Any, message: Message, **kwargs: Any) -> None:
-    from hiretext.inbox import services, tasks
-    from hiretext.lib import tasks as task_queue
+    from hiretext.inbox import services
 
     services.publish_message(message, after_commit=True)
-    task_queue.enqueue(tasks.notify_reply, message.pk)
 
 
 def on_message_sent(sender: Any, message: Message, **kwargs: Any) -> None:
@@ -55,6 +53,10 @@ def on_conversation_viewed(
 
 
 def connect() -> None:
+    from hiretext.inbox import tasks
+
+    # Reply e-mails are queued in the transaction that stores each inbound message.
+    queue_with_each_message(tasks.notify_reply)
     message_received.connect(on_message_received, dispatch_uid="inbox.message_received")
     signals.message_sent.connect(on_message_sent, dispatch_uid="inbox.message_sent")
     signals.message_status_changed.connect(on_status_changed, dispatch_uid="inbox.status")

@@ -7,7 +7,6 @@ sends one cached INSERT per model instead; values still pass through each field'
 sends no model signals: use it only for models nothing listens to (a test checks that).
 """
 
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -94,9 +93,25 @@ def insert_statement(model: type[models.Model], suffix: str = "") -> str:
     return _statement(model, connection.vendor, suffix)
 
 
-def params(model: type[models.Model], values: Mapping[str, Any]) -> list[Any]:
-    """The parameters of `insert_statement(model)` for `values` (attnames; defaults fill in)."""
-    return [_value(column, values) for column in _plan(model)]
+def params(
+    model: type[models.Model], values: Mapping[str, Any], *, computed: Mapping[str, str] = {}
+) -> list[Any]:
+    """The parameters of `insert_statement(model)` (or `insert_select(model, computed)`) for
+    `values` (attnames; defaults fill in); columns in `computed` take no parameter."""
+    return [_value(column, values) for column in _plan(model) if column.attname not in computed]
+
+
+def insert_select(model: type[models.Model], computed: Mapping[str, str], source: str) -> str:
+    """`INSERT INTO <table> (<every column>) SELECT %s, <expression>, … FROM <source>`.
+
+    Columns named in `computed` (attname → SQL expression over `source`) take that
+    expression; the others a parameter, in `params(model, values, computed=computed)` order.
+    """
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(str(column.field.column)) for column in _plan(model))
+    exprs = ", ".join(computed.get(column.attname, "%s") for column in _plan(model))
+    table = quote(model._meta.db_table)
+    return f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {source}"  # noqa: S608
 
 
 def insert(model: type[models.Model], values: Mapping[str, Any], *, suffix: str = "") -> Any:
@@ -106,10 +121,5 @@ def insert(model: type[models.Model], values: Mapping[str, Any], *, suffix: str 
     returns the first column of the row it returns, or None when it returns none. On
     PostgreSQL the statement is prepared once per connection.
     """
-    name = f"hx_insert_{zlib.crc32(f'{model._meta.db_table} {suffix}'.encode()):x}"
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, name, insert_statement(model, suffix), params(model, values))
-        if not suffix:
-            return None
-        row = cursor.fetchone()
+    row = prepared.fetchone(insert_statement(model, suffix), params(model, values))
     return row[0] if row else None

@@ -10,6 +10,22 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from hiretext.lib import rows
 
 
+def row_values(task: Task[Any, Any], *args: Any) -> dict[str, Any] | None:
+    """The database backend's row for `task(*args)`, or None for another backend."""
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        return None
+    return {
+        "id": DBTaskResult._meta.pk.get_default(),  # type: ignore[union-attr, unused-ignore]
+        "args_kwargs": normalize_json({"args": list(args), "kwargs": {}}),
+        "priority": task.priority,
+        "task_path": task.module_path,
+        "queue_name": task.queue_name,
+        "run_after": task.run_after or get_date_max(),
+        "backend_name": backend.alias,
+    }
+
+
 def enqueue(task: Task[Any, Any], *args: Any) -> None:
     """`task.enqueue(*args)`, with the database backend's row written by one cached INSERT.
 
@@ -19,19 +35,8 @@ def enqueue(task: Task[Any, Any], *args: Any) -> None:
     cannot tell them apart; a test compares the two. Like the ORM's, it commits with the
     caller's transaction. Other backends are called as usual.
     """
-    backend = task.get_backend()
-    if not isinstance(backend, DatabaseBackend):
+    values = row_values(task, *args)
+    if values is None:
         task.enqueue(*args)
-        return
-    rows.insert(
-        DBTaskResult,
-        {
-            "id": DBTaskResult._meta.pk.get_default(),  # type: ignore[union-attr, unused-ignore]
-            "args_kwargs": normalize_json({"args": list(args), "kwargs": {}}),
-            "priority": task.priority,
-            "task_path": task.module_path,
-            "queue_name": task.queue_name,
-            "run_after": task.run_after or get_date_max(),
-            "backend_name": backend.alias,
-        },
-    )
+    else:
+        rows.insert(DBTaskResult, values)

@@ -26,7 +26,7 @@ from hiretext.lib.errors import DomainError, ValidationFailed
 from hiretext.mail import addresses, compose, replies
 from hiretext.mail.models import EmailDetails
 from hiretext.messaging import signals
-from hiretext.messaging.inbound import message_received
+from hiretext.messaging.inbound import announce_stored
 from hiretext.messaging.models import Conversation, Message
 from hiretext.messaging.services import Accepted, conversation_for, sender_number
 from hiretext.numbers.models import PhoneNumber
@@ -383,10 +383,10 @@ def record_reply(parsed: ParsedReply, *, provider: str, event_id: str = "") -> I
     try:
         with transaction.atomic():
             message = _store_reply(conversation, person, parsed, external_id, provider, event_id)
+            announce_stored(message)
     except IntegrityError:
         earlier = Message.objects.filter(carrier=CARRIER, external_id=external_id).first()
         return InboundResult("duplicate", earlier)
-    transaction.on_commit(lambda: message_received.send(sender=Message, message=message))
     return InboundResult("stored", message)
 
 

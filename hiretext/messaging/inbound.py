@@ -11,13 +11,16 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
+from django.tasks import Task
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from hiretext.accounts.models import Organization, User
 from hiretext.ats import services as ats_services
 from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.carriers.base import InboundSms
 from hiretext.lib import prepared, rows
+from hiretext.lib import tasks as task_queue
 from hiretext.lib.errors import DomainError
 from hiretext.lib.phones import format_phone
 from hiretext.messaging import segments
@@ -36,9 +39,27 @@ log = logging.getLogger(__name__)
 
 MAX_INBOUND_BODY = 5000
 
-# Sent inside the transaction that stores an inbound message (the inbox listens: the event
-# and the reply e-mail task commit with the message).
+# Sent inside the transaction that stores an inbound message (the inbox listens: its event
+# commits with the message, or right after it on PostgreSQL).
 message_received = Signal()  # kwargs: message
+
+# Tasks queued with every stored inbound message, in the transaction that stores it (the
+# inbox registers its reply e-mails): a message is never stored without them.
+_tasks_with_each_message: list[Task[Any, Any]] = []
+
+
+def queue_with_each_message(task: Task[Any, Any]) -> None:
+    """Have `task(message_id)` queued with every inbound message stored from now on."""
+    if task not in _tasks_with_each_message:
+        _tasks_with_each_message.append(task)
+
+
+def announce_stored(message: Message, *, tasks_queued: bool = False) -> None:
+    """Inside the storing transaction: queue the registered tasks, tell the listeners."""
+    if not tasks_queued:
+        for task in _tasks_with_each_message:
+            task_queue.enqueue(task, message.pk)
+    message_received.send(sender=Message, message=message)
 
 
 def help_text(org: Organization, number: PhoneNumber) -> str:
@@ -118,7 +139,7 @@ def record_inbound(carrier: str, event: InboundSms) -> Message | None:
     try:
         with transaction.atomic():
             message = _store(number, carrier, event, body)
-            message_received.send(sender=Message, message=message)
+            announce_stored(message)
     except IntegrityError:
         # The same webhook, delivered twice at once: the other request stored it.
         return Message.objects.filter(carrier=carrier, external_id=event.external_id).first()
@@ -142,8 +163,9 @@ def _route_sql() -> str:
         for model in (PhoneNumber, Conversation, Candidate, Contact)
     }
     return f"""
-        SELECT n.id, n.organization_id, c.id, c.candidate_id, c.contact_id,
-               COALESCE(p.mobile, k.mobile)
+        SELECT n.id AS number_id, n.organization_id AS organization_id,
+               c.id AS conversation_id, c.candidate_id AS candidate_id,
+               c.contact_id AS contact_id, COALESCE(p.mobile, k.mobile) AS mobile
         FROM {table[PhoneNumber]} n
         JOIN {table[Conversation]} c ON c.id = (
             SELECT c2.id FROM {table[Conversation]} c2
@@ -172,32 +194,9 @@ def _store_reply(carrier: str, event: InboundSms, body: str) -> Message | None:
     The same choice `_route` makes when that conversation's person still has this mobile;
     None (take the general path) otherwise. A redelivered id returns the stored message.
     """
-    with connection.cursor() as cursor:
-        prepared.execute(
-            cursor,
-            "hx_inbound_route",
-            _route_sql(),
-            [event.from_e164, event.to_e164, carrier, PhoneNumber.Status.ACTIVE],
-        )
-        row = cursor.fetchone()
-    if row is None or row[5] != event.from_e164:
-        return None
-    number_id, org_id, conversation_id, candidate_id, contact_id, _ = row
     count, encoding, _ = segments.count(body) if body else (1, segments.GSM7, 0)
     now = timezone.now()
-    conversation = Conversation(
-        pk=conversation_id,
-        organization_id=org_id,
-        number_id=number_id,
-        candidate_id=candidate_id,
-        contact_id=contact_id,
-        phone=event.from_e164,
-        last_message_at=now,
-        unread=True,
-    )
     fields = {
-        "organization_id": org_id,
-        "conversation_id": conversation_id,
         "direction": Message.Direction.INBOUND,
         "body": body,
         "segments": count,
@@ -208,35 +207,113 @@ def _store_reply(carrier: str, event: InboundSms, body: str) -> Message | None:
         "created_at": now,
         "updated_at": now,
     }
+    entry = {
+        "kind": ActivityEntry.Kind.SMS_IN,
+        "summary": f"SMS from {format_phone(event.from_e164)}"[:300],
+        "body": body,
+        "created_at": now,
+    }
+    route = [event.from_e164, event.to_e164, carrier, PhoneNumber.Status.ACTIVE]
+    if connection.vendor == "postgresql":
+        return _store_reply_in_one_statement(event, route, fields, entry)
+    row = prepared.fetchone(_route_sql(), route)
+    if row is None or row[5] != event.from_e164:
+        return None
+    number_id, org_id, conversation_id, candidate_id, contact_id, _ = row
+    fields |= {"organization_id": org_id, "conversation_id": conversation_id}
+    person = {"organization_id": org_id, "candidate_id": candidate_id, "contact_id": contact_id}
     try:
         with transaction.atomic():
             message_id = rows.insert(Message, fields, suffix=_INSERT_ONCE)
             if message_id is None:  # a redelivery: the carrier's id is stored already
-                return Message.objects.filter(
-                    carrier=carrier, external_id=event.external_id[:64]
-                ).first()
-            with connection.cursor() as cursor:
-                prepared.execute(
-                    cursor, "hx_inbound_touch", _touch_sql(), [_db_time(now), True, conversation_id]
-                )
-            rows.insert(
-                ActivityEntry,
-                {
-                    "organization_id": org_id,
-                    "candidate_id": candidate_id,
-                    "contact_id": contact_id,
-                    "kind": ActivityEntry.Kind.SMS_IN,
-                    "summary": f"SMS from {format_phone(event.from_e164)}"[:300],
-                    "body": body,
-                    "ref_id": message_id,
-                    "created_at": now,
-                },
-            )
-            message = Message(pk=message_id, conversation=conversation, **_model_fields(fields))
-            message_received.send(sender=Message, message=message)
+                return _stored(carrier, event)
+            prepared.fetchone(_touch_sql(), [_db_time(now), True, conversation_id])
+            rows.insert(ActivityEntry, entry | person | {"ref_id": message_id})
+            message = _message(message_id, row, event, fields)
+            announce_stored(message)
     except IntegrityError:
         return None  # e.g. the conversation was deleted meanwhile: the general path decides
     return message
+
+
+def _store_reply_in_one_statement(
+    event: InboundSms, route: list[Any], fields: dict[str, Any], entry: dict[str, Any]
+) -> Message | None:
+    """PostgreSQL: route, store, touch, timeline and tasks as one statement (one round trip
+    and one commit; each round trip through the driver costs more than the work itself)."""
+    queued = [task_queue.row_values(task, 0) for task in _tasks_with_each_message]
+    in_sql = [values for values in queued if values is not None]
+    params = [
+        *route,
+        *rows.params(Message, fields, computed=_FROM_ROUTE),
+        event.from_e164,
+        _db_time(fields["created_at"]),
+        *rows.params(ActivityEntry, entry, computed=_ENTRY_FROM_ROUTE),
+    ]
+    for values in in_sql:
+        params += rows.params(DBTaskResult, values, computed=_TASK_FROM_MESSAGE)
+    row = prepared.fetchone(_store_sql(len(in_sql)), params)
+    if row is None or row[5] != event.from_e164:
+        return None
+    if row[6] is None:  # a redelivery: the carrier's id is stored already
+        return _stored(fields["carrier"], event)
+    fields |= {"organization_id": row[1], "conversation_id": row[2]}
+    message = _message(row[6], row, event, fields)
+    announce_stored(message, tasks_queued=len(in_sql) == len(queued))
+    return message
+
+
+_FROM_ROUTE = {"organization_id": "r.organization_id", "conversation_id": "r.conversation_id"}
+_ENTRY_FROM_ROUTE = {
+    "organization_id": "r.organization_id",
+    "candidate_id": "r.candidate_id",
+    "contact_id": "r.contact_id",
+    "ref_id": "m.id",
+}
+_TASK_FROM_MESSAGE = {
+    "args_kwargs": "jsonb_build_object('args', jsonb_build_array(m.id), 'kwargs', '{}'::jsonb)"
+}
+
+
+@cache
+def _store_sql(tasks: int) -> str:
+    conversation = connection.ops.quote_name(Conversation._meta.db_table)
+    parts = [
+        f"r AS ({_route_sql()})",
+        f"m AS ({rows.insert_select(Message, _FROM_ROUTE, 'r WHERE r.mobile = %s')} "
+        f"{_INSERT_ONCE.replace('RETURNING "id"', 'RETURNING id')})",
+        f"u AS (UPDATE {conversation} SET last_message_at = %s, unread = true "  # noqa: S608
+        "WHERE id IN (SELECT r.conversation_id FROM r JOIN m ON true))",
+        f"a AS ({rows.insert_select(ActivityEntry, _ENTRY_FROM_ROUTE, 'r, m')})",
+        *(
+            f"t{i} AS ({rows.insert_select(DBTaskResult, _TASK_FROM_MESSAGE, 'm')})"
+            for i in range(tasks)
+        ),
+    ]
+    returned = "r.number_id, r.organization_id, r.conversation_id, r.candidate_id, r.contact_id"
+    return f"WITH {', '.join(parts)} SELECT {returned}, r.mobile, m.id FROM r LEFT JOIN m ON true"  # noqa: S608
+
+
+def _stored(carrier: str, event: InboundSms) -> Message | None:
+    return Message.objects.filter(carrier=carrier, external_id=event.external_id[:64]).first()
+
+
+def _message(
+    message_id: int, route: tuple[Any, ...], event: InboundSms, fields: dict[str, Any]
+) -> Message:
+    """The stored message as a model instance, its conversation attached (no query)."""
+    number_id, org_id, conversation_id, candidate_id, contact_id = route[:5]
+    conversation = Conversation(
+        pk=conversation_id,
+        organization_id=org_id,
+        number_id=number_id,
+        candidate_id=candidate_id,
+        contact_id=contact_id,
+        phone=event.from_e164,
+        last_message_at=fields["created_at"],
+        unread=True,
+    )
+    return Message(pk=message_id, conversation=conversation, **_model_fields(fields))
 
 
 def _model_fields(fields: dict[str, object]) -> dict[str, object]:

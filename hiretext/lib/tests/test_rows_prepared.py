@@ -1,8 +1,7 @@
 """Plain-statement writes (`lib.rows`) and prepared statements (`lib.prepared`)."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.db import connection, transaction
 
 from hiretext.inbox.models import Event
 from hiretext.lib import prepared, rows
@@ -30,29 +29,28 @@ def test_insert_fills_defaults_and_prepares_types_like_the_orm(org):
     assert event.created_at is not None  # auto_now_add, filled in as the ORM would
 
 
-def test_a_new_connection_prepares_again():
-    """A statement is PREPAREd once per connection; after a reconnect it still runs."""
+def test_statements_are_prepared_once_per_connection():
     sql = "SELECT CAST(%s AS integer) + CAST(%s AS integer)"
-    for _ in range(2):
-        with connection.cursor() as cursor:
-            prepared.execute(cursor, "hx_test_add", sql, [2, 3])
-            assert cursor.fetchone()[0] == 5
+    assert [prepared.fetchone(sql, [i, 3]) for i in range(3)] == [(3,), (4,), (5,)]
     if connection.vendor == "postgresql":
-        with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
-            prepared.execute(cursor, "hx_test_add", sql, [4, 5])
-        assert [q["sql"] for q in queries] == ["EXECUTE hx_test_add (4, 5)"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["SELECT CAST($1 AS integer) + CAST($2 AS integer)%"],
+            )
+            assert cursor.fetchone()[0] == 1
+
+
+def test_database_errors_are_djangos(org):
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert(Event, {"number_id": 1, "conversation_id": 1, "kind": None})
 
 
 @pytest.mark.django_db(transaction=True)
 def test_prepared_statements_survive_a_reconnect():
-    with connection.cursor() as cursor:
-        prepared.execute(
-            cursor, "hx_test_mul", "SELECT CAST(%s AS integer) * CAST(%s AS integer)", [6, 7]
-        )
-        assert cursor.fetchone()[0] == 42
+    sql = "SELECT CAST(%s AS integer) * CAST(%s AS integer)"
+    assert prepared.fetchone(sql, [6, 7]) == (42,)
     connection.close()
-    with connection.cursor() as cursor:
-        prepared.execute(
-            cursor, "hx_test_mul", "SELECT CAST(%s AS integer) * CAST(%s AS integer)", [6, 7]
-        )
-        assert cursor.fetchone()[0] == 42
+    assert prepared.fetchone(sql, [6, 7]) == (42,)
