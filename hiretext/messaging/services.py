@@ -409,7 +409,9 @@ def _accept(
     )
     if not take_whole(route.number_id, route.monthly_allowance, period, count):
         _reserve_rest(route.number_id, message, period)
-    _announce(signals.message_sent, message)
+    # In the transaction: the inbox's event joins it on SQLite (no second write) and
+    # follows the commit on PostgreSQL.
+    signals.message_sent.send(sender=Message, message=message)
     from hiretext.messaging.tasks import queue_delivery
 
     # Committed with the message (database backend); the worker's first status takes at

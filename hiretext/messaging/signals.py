@@ -1,4 +1,6 @@
-"""Signals other apps (the inbox) listen to; each is sent after the change is committed.
+"""Signals other apps (the inbox) listen to; each is sent after the change is committed,
+except `message_sent` from the send API, which is sent inside its transaction (listeners
+must be cheap and must not fail it).
 
 `message_received` (an inbound text) lives in `inbound.py`.
 """
