@@ -235,6 +235,14 @@ class ActivityEntry(PersonRef):
         APPLICATION = "application", "Application"
         INTERVIEW = "interview", "Interview"
 
+    # Leading columns of the timeline indexes below: no single-column indexes of their own
+    # (one write less for every message, note and consent change).
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, null=True, blank=True, db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, db_index=False
+    )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     summary = models.CharField(max_length=300)
