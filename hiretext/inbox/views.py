@@ -115,6 +115,8 @@ def _pane_context(
             channel=fields.get("channel", ""),
             subject=fields.get("subject", ""),
             body=fields.get("body", ""),
+            # A visible conversation is on the user's number (`access_conversation`).
+            number=conversation.number if conversation is not None else None,
         )
     thread = messaging_queries.thread(conversation, THREAD_LIMIT) if conversation else []
     return {

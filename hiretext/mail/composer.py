@@ -13,6 +13,7 @@ from hiretext.lib.errors import DomainError
 from hiretext.mail import services as mail_services
 from hiretext.messaging import services as messaging_services
 from hiretext.messaging.models import Message
+from hiretext.numbers.models import PhoneNumber
 from hiretext.numbers.queries import number_for_user
 
 SMS = Message.Channel.SMS
@@ -26,7 +27,9 @@ def composer_context(
     channel: str = "",
     subject: str = "",
     body: str = "",
+    number: PhoneNumber | None = None,
 ) -> dict[str, Any]:
+    """What the SMS/e-mail composer shows; `number`: the user's, when the caller has it."""
     sms_problem = messaging_services.textable_problem(person)
     email_problem = mail_services.email_problem(person)
     can_sms, can_email = sms_problem is None, email_problem is None
@@ -39,7 +42,7 @@ def composer_context(
         chosen = SMS if can_sms else EMAIL if can_email else ""
     return {
         "person": person,
-        "number": number_for_user(user),
+        "number": number if number is not None else number_for_user(user),
         "can_sms": can_sms,
         "can_email": can_email,
         "sms_problem": sms_problem.message if sms_problem else "",
