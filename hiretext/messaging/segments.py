@@ -18,7 +18,7 @@ import codecs
 import re
 from bisect import bisect_right
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import NamedTuple
 
 from hiretext.messaging.unicode10 import RANGES
@@ -48,14 +48,13 @@ BASIC, ESCAPE = 0x01, 0x1B
 _ASCII_KINDS = bytes(
     BASIC if chr(b) in GSM_BASIC else ESCAPE if chr(b) in GSM_EXTENSION else 0x00
     for b in range(128)
-) + bytes(128)
-# Other GSM-7 text goes through a code page of its own (starting with NUL, as C's fast
-# charmap encoder wants), then to the same kinds.
-_GSM_CODE_PAGE = "\0" + "".join(sorted(GSM_CHARS))
-_GSM_ENCODING = codecs.charmap_build(_GSM_CODE_PAGE.ljust(256, "\ufffe"))
-_GSM_KINDS = bytes(
-    BASIC if c in GSM_BASIC else ESCAPE if c in GSM_EXTENSION else 0x00 for c in _GSM_CODE_PAGE
 ).ljust(256, b"\0")
+# Other GSM-7 text is Latin-1 but for € and the Greek capitals: € is written as ESC (not
+# GSM-7 itself) and the Greek capitals as "?" (basic, as they are) first.
+_LATIN1_KINDS = bytes(
+    ESCAPE if chr(b) in GSM_EXTENSION or b == 0x1B else BASIC if chr(b) in GSM_BASIC else 0x00
+    for b in range(256)
+)
 _NON_GSM = re.compile("[^" + re.escape(GSM_BASIC + GSM_EXTENSION) + "]")
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -66,37 +65,64 @@ _ALL = ((0, 0x10FFFF),)
 _EVERYDAY = ((0, 0xFFFF), (0x1F000, 0x1FFFF))
 
 
-def _ranges(names: tuple[str, ...], spans: tuple[tuple[int, int], ...] = _ALL) -> str:
-    """The code points of these break classes inside `spans`, as ranges for a []."""
-    codes = sorted(
-        (max(first, low), min(last, high))
-        for name in names
-        for first, last in RANGES[name]
-        for low, high in spans
-        if max(first, low) <= min(last, high)
-    )
+def _merged(codes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Code point ranges, sorted, overlapping and adjacent ones merged."""
     merged: list[tuple[int, int]] = []
-    for first, last in codes:
+    for first, last in sorted(codes):
         if merged and first <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
         else:
             merged.append((first, last))
+    return merged
+
+
+Spans = tuple[tuple[int, int], ...]
+
+
+def _codes(names: tuple[str, ...], spans: Spans = _ALL) -> list[tuple[int, int]]:
+    """The code points of these break classes inside `spans`, as merged ranges."""
+    return _merged(
+        [
+            (max(first, low), min(last, high))
+            for name in names
+            for first, last in RANGES[name]
+            for low, high in spans
+            if max(first, low) <= min(last, high)
+        ]
+    )
+
+
+def _class(codes: list[tuple[int, int]]) -> str:
+    """Ranges as the inside of a regex []."""
     return "".join(
         f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}"
-        for first, last in merged
+        for first, last in codes
     )
+
+
+def _others(codes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The code points not in these merged ranges."""
+    starts = [0] + [last + 1 for _, last in codes]
+    ends = [first - 1 for first, _ in codes] + [0x10FFFF]
+    return [(first, last) for first, last in zip(starts, ends, strict=True) if first <= last]
+
+
+def _ranges(names: tuple[str, ...], spans: tuple[tuple[int, int], ...] = _ALL) -> str:
+    """The code points of these break classes inside `spans`, as the inside of a []."""
+    return _class(_codes(names, spans))
 
 
 # J: characters that may join a neighbour into one cluster, and some more. Between two
 # characters outside J there is always a cluster break, so a cluster of more than one code
 # point has its first or second character in J. J holds the joining classes of the BMP,
 # lone surrogates, and the astral planes but for U+1F400–DFFFF and U+E1000–10FFFF (most
-# emoji, CJK extensions: no joining class there): a class with two astral ranges is quick
-# to scan for.
-_J = (
-    _ranges(("Extend", "ZWJ", "SpacingMark", "Prepend", "L", "V", "T"), ((0, 0xFFFF),))
-    + "\\ud800-\\udfff\\U00010000-\\U0001f3ff\\U000e0000-\\U000e0fff"
+# emoji, CJK extensions: no joining class there). The regex engine scans for J fastest
+# written as "not one of the others": most characters then fail at the first test.
+_J_CODES = _merged(
+    _codes(("Extend", "ZWJ", "SpacingMark", "Prepend", "L", "V", "T"), ((0, 0xFFFF),))
+    + [(0xD800, 0xDFFF), (0x10000, 0x1F3FF), (0xE0000, 0xE0FFF)]
 )
+_J = f"[^{_class(_others(_J_CODES))}]"
 # Characters that take the exact, slower, way: those whose break class is only known from
 # the full tables (lone surrogates, historic scripts, tags: a hundred ranges, slow to
 # test), and the rare joiners Prepend and the Hangul jamo L, V, T (modern Korean is
@@ -105,14 +131,31 @@ _RARE = re.compile(
     f"[{_ranges(('Prepend', 'L', 'V', 'T'), ((0, 0xFFFF),))}"
     "\\ud800-\\udfff\\U00010000-\\U0001efff\\U000e0000-\\U000e0fff]"
 )
-# At position i: is character i or i + 1 in J (can a cluster go on after character i)?
-_JOINED = re.compile(f"[{_J}]|.[{_J}]", re.DOTALL)
+_OUTSIDE_J_TWICE = re.compile(f"[{_class(_others(_J_CODES))}]{{2}}")
 # Per block of 256 code points (a UTF-16 code unit's high byte): 1 if it holds surrogates
 # or J characters. Most text is in blocks without any (ASCII, CJK ideographs…).
 _BLOCK_NEAR_JOIN = bytes(
-    1 if re.search(f"[{_J}]", "".join(map(chr, range(block << 8, (block + 1) << 8)))) else 0
+    1 if any(first >> 8 <= block <= last >> 8 for first, last in _J_CODES) else 0
     for block in range(256)
 )
+
+
+_BY_LOW_HALF = 2
+
+
+def _joins_backward() -> bytes:
+    """Per UTF-16 code unit that starts a character: 1 if the character joins the one before
+    (Extend, ZWJ, SpacingMark); _BY_LOW_HALF for U+D83C, the high half of the regional
+    indicators and skin tones (U+1F1E6–1F1FF, 1F3FB–1F3FF). Rare characters are left out:
+    a text with one is counted the exact way."""
+    table = bytearray(0x10000)
+    for first, last in _codes(("Extend", "ZWJ", "SpacingMark"), ((0, 0xFFFF),)):
+        table[first : last + 1] = bytes((1,)) * (last - first + 1)
+    table[0xD83C] = _BY_LOW_HALF
+    return bytes(table)
+
+
+_JOINS_BACKWARD = _joins_backward()
 
 
 class _Classes:
@@ -161,7 +204,8 @@ def _joined_pattern() -> str:
     `_RARE`) are not classified: a text with one is counted the exact way.
     """
     c = _Classes(_EVERYDAY)
-    lead = f"[^{_ranges(('CR', 'LF', 'Control'), _EVERYDAY)}{_J}]{c.mark}|{c.base}{c.emod}"
+    joins_marks = _others(_merged(_codes(("CR", "LF", "Control"), _EVERYDAY) + _J_CODES))
+    lead = f"[{_class(joins_marks)}]{c.mark}|{c.base}{c.emod}"
     # After the J character, by its class: a second regional indicator ends a flag (and
     # the cluster, but for one mark); an Extend after an emoji base may take a skin tone;
     # a ZWJ glues; an emoji base takes a skin tone. Then the tail.
@@ -171,7 +215,7 @@ def _joined_pattern() -> str:
         f"|(?:(?<={mark_or_emod})(?:(?<={c.base}{c.extend}){c.emod})?|(?<={c.zwj})(?:{c.glue})?"
         f"|(?<={c.base})(?:{c.extend}?{c.emod})?|){c.tail}"
     )
-    return f"([{_J}](?:(?<=(?={lead})(.).)|)(?:{goes_on}))"
+    return f"({_J}(?:(?<=(?={lead})(.).)|)(?:{goes_on}))"
 
 
 @cache
@@ -210,9 +254,8 @@ def count(text: str) -> tuple[int, str, int]:
         return _gsm(kinds, n)
     non_gsm = _NON_GSM.search(text)
     if non_gsm is None:
-        return _gsm(
-            codecs.charmap_encode(text, "strict", _GSM_ENCODING)[0].translate(_GSM_KINDS), n
-        )
+        latin1 = codecs.latin_1_encode(text.replace("€", "\x1b"), "replace")[0]
+        return _gsm(latin1.translate(_LATIN1_KINDS), n)
     return _ucs2(text, n, non_gsm.start())
 
 
@@ -240,7 +283,8 @@ def _gsm(kinds: bytes, n: int) -> tuple[int, str, int]:
 
 def _ucs2(text: str, n: int, at: int) -> tuple[int, str, int]:
     """`at`: the first character outside GSM-7; the ones before are not in J."""
-    if text[at] < "\u0100" and len(codecs.latin_1_encode(text, "ignore")[0]) == n:
+    latin1 = text[at] < "\u0100" and text[-1] < "\u0100"
+    if latin1 and len(codecs.latin_1_encode(text, "ignore")[0]) == n:
         # Latin-1 (ç, â, “…” are not): no joining character, one unit each.
         return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
     raw = codecs.utf_16_le_encode(text, "surrogatepass")[0]
@@ -253,7 +297,7 @@ def _ucs2(text: str, n: int, at: int) -> tuple[int, str, int]:
         if units == n:
             return (-(-n // PART_UCS2), UCS2, n)
         return (_pack_units(raw, units, None), UCS2, n)
-    joined = "".join(map("".join, found))
+    joined = "".join(chain.from_iterable(found))
     if _RARE.search(joined):
         return _ucs2_exact(text)
     characters = n - len(joined) + len(found)
@@ -277,9 +321,7 @@ def _pack_units(raw: bytes, units: int, text: str | None) -> int:
     """Parts of 67 UTF-16 units (`raw`, little-endian), a surrogate pair never split, nor
     (given `text`) a cluster of at most `SMALL_CLUSTER` units.
 
-    Only a boundary next to a surrogate or a J character can split something: there, find
-    the code point at the boundary, and if it is next to a J character, split the clusters
-    from the last sure break before it.
+    Only a boundary next to a surrogate pair or a J character can split something.
     """
     parts, done = 0, 0
     while True:
@@ -287,23 +329,36 @@ def _pack_units(raw: bytes, units: int, text: str | None) -> int:
         limit = done + PART_UCS2
         if limit >= units:
             return parts
-        high_before, high_after = raw[2 * limit - 1], raw[2 * limit + 1]
-        if _BLOCK_NEAR_JOIN[high_before] or _BLOCK_NEAR_JOIN[high_after]:
-            if 0xD8 <= high_before <= 0xDB and 0xDC <= high_after <= 0xDF:
-                limit -= 1  # the surrogate pair moves whole to the next part
-            if text is not None:
-                at = len(codecs.utf_16_le_decode(raw[: 2 * limit], "surrogatepass")[0])
-                if _JOINED.match(text, at - 1):
-                    limit -= _units_back(text, at)
+        i = 2 * limit
+        # Most often neither code unit is near either (told by their high bytes).
+        if not (_BLOCK_NEAR_JOIN[raw[i - 1]] or _BLOCK_NEAR_JOIN[raw[i + 1]]):
+            done = limit
+            continue
+        before = raw[i - 2] | raw[i - 1] << 8
+        if 0xD800 <= before <= 0xDBFF:
+            # The surrogate pair across the boundary moves whole to the next part.
+            limit, i = limit - 1, i - 2
+            before = raw[i - 2] | raw[i - 1] << 8
+        if text is not None:
+            # A cluster goes on across the boundary only if the character after it joins
+            # backward (a mark, a skin tone, a regional indicator after another: by its
+            # first code unit, then its second) or a ZWJ before it glues.
+            joins = _JOINS_BACKWARD[raw[i] | raw[i + 1] << 8]
+            if joins == _BY_LOW_HALF:
+                low = raw[i + 2] | raw[i + 3] << 8
+                joins = low >= 0xDFFB or 0xDDE6 <= low <= 0xDDFF and 0xDDE6 <= before <= 0xDDFF
+            if joins or before == 0x200D:
+                at = len(codecs.utf_16_le_decode(raw[:i], "surrogatepass")[0])
+                limit -= _units_back(text, at)
         done = limit
 
 
 def _units_back(text: str, at: int) -> int:
     """UTF-16 units before code point `at` of the cluster that goes on across it (or 0)."""
-    start = at - 1
-    while start > 0 and _JOINED.match(text, start - 1):
-        start -= 1
-    # From a sure break on, clusters are found as in the whole text.
+    # The last sure break before `at`: between two characters outside J (or the start).
+    sure = _OUTSIDE_J_TWICE.search(text[at - 1 :: -1])
+    start = at - 1 - sure.start() if sure else 0
+    # From there on, clusters are found as in the whole text.
     for joined in _JOINED_CLUSTER.finditer(text, start):
         first = joined.start() - len(joined[2] or "")
         if first >= at:
