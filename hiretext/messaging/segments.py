@@ -8,10 +8,11 @@ Like Twilio's calculator, a grapheme cluster (an emoji with its skin tone, a fla
 letter with its combining accent) is never split either, and "characters" counts septets
 for GSM-7 and grapheme clusters for UCS-2.
 
-Hot path: this runs for every keystroke preview and every send, so whole-text work is
-done by C code (encodings, bytes.translate, one regex scan per question) and Python only
-looks at what matters: the short runs around joining characters, and the two or three
-part boundaries of a long text.
+Hot path: this runs for every keystroke preview and every send. Whole-text work is done
+in C, and as little of it as can be: GSM-7 text becomes one byte per character (encode,
+bytes.translate) and is packed on the bytes; other text is scanned once by a regex for
+the characters that can join a cluster, whose matches are the clusters of more than one
+code point; Python only looks at the two or three part boundaries of a long text.
 """
 
 import codecs
@@ -41,28 +42,30 @@ GSM_EXTENSION = "\f^{}\\[~]|€"
 GSM_CHARS = frozenset(GSM_BASIC + GSM_EXTENSION)
 
 # A GSM-7 text as bytes, one per character, so that it is counted with bytes operations:
-# BASIC (0x01) for a basic character, ESCAPE (0x1B) for an extension character (two
+# _BASIC (0x01) for a basic character, _ESCAPE (0x1B) for an extension character (two
 # septets: the escape, then the character), and for ASCII, 0x00 for a character that is
 # not GSM-7 (a backtick, a control character).
-BASIC, ESCAPE = 0x01, 0x1B
+_BASIC, _ESCAPE = 0x01, 0x1B
 _ASCII_KINDS = bytes(
-    BASIC if chr(b) in GSM_BASIC else ESCAPE if chr(b) in GSM_EXTENSION else 0x00
+    _BASIC if chr(b) in GSM_BASIC else _ESCAPE if chr(b) in GSM_EXTENSION else 0x00
     for b in range(128)
 ).ljust(256, b"\0")
 # Other GSM-7 text is Latin-1 but for € and the Greek capitals: € is written as ESC (not
 # GSM-7 itself) and the Greek capitals as "?" (basic, as they are) first.
 _LATIN1_KINDS = bytes(
-    ESCAPE if chr(b) in GSM_EXTENSION or b == 0x1B else BASIC if chr(b) in GSM_BASIC else 0x00
+    _ESCAPE if chr(b) in GSM_EXTENSION or b == 0x1B else _BASIC if chr(b) in GSM_BASIC else 0x00
     for b in range(256)
 )
 _NON_GSM = re.compile("[^" + re.escape(GSM_BASIC + GSM_EXTENSION) + "]")
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
-_ALL = ((0, 0x10FFFF),)
+_Spans = tuple[tuple[int, int], ...]  # code point ranges, first and last included
+_ALL: _Spans = ((0, 0x10FFFF),)
+_BMP: _Spans = ((0, 0xFFFF),)
 # Where everyday text lives: the BMP, and U+1F000–1FFFF, which holds the emoji and, of the
 # break classes, only Regional_Indicator, E_Base, E_Modifier, Glue_After_Zwj, E_Base_GAZ.
-_EVERYDAY = ((0, 0xFFFF), (0x1F000, 0x1FFFF))
+_EVERYDAY: _Spans = ((0, 0xFFFF), (0x1F000, 0x1FFFF))
 
 
 def _merged(codes: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -76,10 +79,7 @@ def _merged(codes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-Spans = tuple[tuple[int, int], ...]
-
-
-def _codes(names: tuple[str, ...], spans: Spans = _ALL) -> list[tuple[int, int]]:
+def _codes(names: tuple[str, ...], spans: _Spans = _ALL) -> list[tuple[int, int]]:
     """The code points of these break classes inside `spans`, as merged ranges."""
     return _merged(
         [
@@ -107,7 +107,7 @@ def _others(codes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(first, last) for first, last in zip(starts, ends, strict=True) if first <= last]
 
 
-def _ranges(names: tuple[str, ...], spans: tuple[tuple[int, int], ...] = _ALL) -> str:
+def _ranges(names: tuple[str, ...], spans: _Spans = _ALL) -> str:
     """The code points of these break classes inside `spans`, as the inside of a []."""
     return _class(_codes(names, spans))
 
@@ -119,7 +119,7 @@ def _ranges(names: tuple[str, ...], spans: tuple[tuple[int, int], ...] = _ALL) -
 # emoji, CJK extensions: no joining class there). The regex engine scans for J fastest
 # written as "not one of the others": most characters then fail at the first test.
 _J_CODES = _merged(
-    _codes(("Extend", "ZWJ", "SpacingMark", "Prepend", "L", "V", "T"), ((0, 0xFFFF),))
+    _codes(("Extend", "ZWJ", "SpacingMark", "Prepend", "L", "V", "T"), _BMP)
     + [(0xD800, 0xDFFF), (0x10000, 0x1F3FF), (0xE0000, 0xE0FFF)]
 )
 _J = f"[^{_class(_others(_J_CODES))}]"
@@ -128,7 +128,7 @@ _J = f"[^{_class(_others(_J_CODES))}]"
 # test), and the rare joiners Prepend and the Hangul jamo L, V, T (modern Korean is
 # written in precomposed syllables).
 _RARE = re.compile(
-    f"[{_ranges(('Prepend', 'L', 'V', 'T'), ((0, 0xFFFF),))}"
+    f"[{_ranges(('Prepend', 'L', 'V', 'T'), _BMP)}"
     "\\ud800-\\udfff\\U00010000-\\U0001efff\\U000e0000-\\U000e0fff]"
 )
 _OUTSIDE_J_TWICE = re.compile(f"[{_class(_others(_J_CODES))}]{{2}}")
@@ -149,7 +149,7 @@ def _joins_backward() -> bytes:
     indicators and skin tones (U+1F1E6–1F1FF, 1F3FB–1F3FF). Rare characters are left out:
     a text with one is counted the exact way."""
     table = bytearray(0x10000)
-    for first, last in _codes(("Extend", "ZWJ", "SpacingMark"), ((0, 0xFFFF),)):
+    for first, last in _codes(("Extend", "ZWJ", "SpacingMark"), _BMP):
         table[first : last + 1] = bytes((1,)) * (last - first + 1)
     table[0xD83C] = _BY_LOW_HALF
     return bytes(table)
@@ -161,7 +161,7 @@ _JOINS_BACKWARD = _joins_backward()
 class _Classes:
     """Pieces of the cluster patterns, with the code points inside `spans` classified."""
 
-    def __init__(self, spans: tuple[tuple[int, int], ...]) -> None:
+    def __init__(self, spans: _Spans) -> None:
         self.spans = spans
         self.extend, self.emod, self.zwj = self.of("Extend"), self.of("E_Modifier"), self.of("ZWJ")
         self.ri, self.base = self.of("Regional_Indicator"), self.of("E_Base", "E_Base_GAZ")
@@ -249,7 +249,7 @@ def count(text: str) -> tuple[int, str, int]:
         if 0 in kinds:
             # ASCII but not GSM-7 (a backtick, a control character): one unit per character.
             return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
-        if ESCAPE not in kinds:
+        if _ESCAPE not in kinds:
             return (1 if n <= SINGLE_GSM else -(-n // PART_GSM), GSM7, n)
         return _gsm(kinds, n)
     non_gsm = _NON_GSM.search(text)
@@ -265,8 +265,8 @@ def segment_count(text: str) -> int:
 
 
 def _gsm(kinds: bytes, n: int) -> tuple[int, str, int]:
-    """`kinds`: the text as BASIC and ESCAPE bytes, one per character."""
-    septets = n + kinds.count(ESCAPE)
+    """`kinds`: the text as _BASIC and _ESCAPE bytes, one per character."""
+    septets = n + kinds.count(_ESCAPE)
     if septets <= SINGLE_GSM:
         return (1, GSM7, septets)
     # The septets themselves, each extension character as its escape then a second septet:
@@ -278,14 +278,14 @@ def _gsm(kinds: bytes, n: int) -> tuple[int, str, int]:
         end = start + PART_GSM
         if end >= septets:
             return (parts, GSM7, septets)
-        start = end - 1 if septet_kinds[end - 1] == ESCAPE else end
+        start = end - 1 if septet_kinds[end - 1] == _ESCAPE else end
 
 
 def _ucs2(text: str, n: int, at: int) -> tuple[int, str, int]:
     """`at`: the first character outside GSM-7; the ones before are not in J."""
     latin1 = text[at] < "\u0100" and text[-1] < "\u0100"
     if latin1 and len(codecs.latin_1_encode(text, "ignore")[0]) == n:
-        # Latin-1 (ç, â, “…” are not): no joining character, one unit each.
+        # Latin-1 only (ç, â…): no joining character, one unit each.
         return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
     raw = codecs.utf_16_le_encode(text, "surrogatepass")[0]
     units = len(raw) >> 1
