@@ -154,3 +154,18 @@ def test_parallel_redeliveries_of_a_reply_store_one_message(client, alex, number
     assert Event.objects.filter(message_id__isnull=False).count() == 2
     ids = list(Event.objects.order_by("id").values_list("message_id", flat=True))
     assert ids == sorted(ids)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner, read by EXPLAIN")
+def test_route_seeks_the_phone_instead_of_walking_the_inbox(talking, number):
+    """With (number, phone, latest first) indexed, the route is a seek, not a walk through
+    the number's whole inbox in date order (it took 130 µs at 400 conversations a number)."""
+    from hiretext.messaging.inbound import _route_sql
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN QUERY PLAN " + _route_sql(), [ALEX, number.e164, "simulator", "active"]
+        )
+        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "conversation_route (number_id=? AND phone=?)" in plan, plan
+    assert "conversation_inbox" not in plan, plan
