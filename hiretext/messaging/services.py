@@ -21,6 +21,7 @@ from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.billing import services as billing
 from hiretext.carriers.base import CarrierError, OutboundSms, StatusUpdate, is_reference
 from hiretext.carriers.registry import get_carrier
+from hiretext.lib import prepared
 from hiretext.lib.errors import DomainError, PermissionDenied, ValidationFailed
 from hiretext.messaging import segments, signals
 from hiretext.messaging.models import Conversation, Message, PhoneOptOut
@@ -153,7 +154,8 @@ def send_message(
             "The Idempotency-Key is too long (200 characters at most).",
             {"idempotency_key": ["200 characters at most."]},
         )
-    if idempotency_key:
+    if idempotency_key and channel != Message.Channel.SMS:
+        # (A text's key is looked up with its route, below: one query for both.)
         earlier = _earlier_send(actor, idempotency_key)
         if earlier is not None:
             return _replayed(earlier, person)
@@ -169,9 +171,14 @@ def send_message(
         raise ValidationFailed(
             "category must be general, rejection or interview.", {"category": ["Unknown."]}
         )
-    route = _route(actor, person)
+    route = _route(actor, person, idempotency_key)
     if route is None:
+        earlier = _earlier_send(actor, idempotency_key) if idempotency_key else None
+        if earlier is not None:
+            return _replayed(earlier, person)
         raise no_seat()
+    if route.earlier_id is not None:
+        return _replayed(_message_with_conversation(route.earlier_id), person)
     problem = textable_problem(person, known_opt_out=route.phone_opted_out)
     if problem is not None:
         raise problem
@@ -182,11 +189,16 @@ def send_message(
         )
     text = clean_body(body)
     count, encoding, _ = check_length(text)
+    request = _Request(route, person, text, count, encoding, category, actor, idempotency_key)
     try:
-        with transaction.atomic():
-            message = _accept(
-                route, person, text, count, encoding, category, actor, idempotency_key
-            )
+        message = None
+        if connection.vendor == "postgresql" and route.conversation_id is not None:
+            from hiretext.messaging import acceptance
+
+            message = acceptance.accept_in_one_statement(request)
+        if message is None:
+            with transaction.atomic():
+                message = _accept(request)
     except IntegrityError:
         # A parallel request with the same key won; answer with its message.
         if idempotency_key:
@@ -204,16 +216,17 @@ def _earlier_send(actor: User, idempotency_key: str) -> Message | None:
     The last condition repeats the unique index's, word for word: without it SQLite cannot
     use that partial index and reads every message of the sender instead.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM messaging_message "
-            "WHERE sender_id = %s AND idempotency_key = %s AND NOT (idempotency_key = '')",
-            [actor.pk, idempotency_key],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Message.objects.select_related("conversation").filter(pk=row[0]).first()
+    sql = f"SELECT id FROM messaging_message WHERE {_SENT_WITH_KEY}"  # noqa: S608 - a constant
+    row = prepared.fetchone(sql, [actor.pk, idempotency_key])
+    return None if row is None else _message_with_conversation(row[0])
+
+
+# The last condition repeats the unique index's, word for word (see `_earlier_send`).
+_SENT_WITH_KEY = "sender_id = %s AND idempotency_key = %s AND NOT (idempotency_key = '')"
+
+
+def _message_with_conversation(message_id: int) -> Message:
+    return Message.objects.select_related("conversation").get(pk=message_id)
 
 
 def _replayed(earlier: Message, person: Person) -> Accepted:
@@ -239,12 +252,14 @@ class _Route:
     conversation_id: int | None  # None: the first text to this person on the number
     conversation_phone: str
     phone_opted_out: bool
+    earlier_id: int | None  # the actor's message sent earlier with the same Idempotency-Key
 
 
 _ROUTE = """
 SELECT n.id, n.organization_id, n.carrier, n.monthly_allowance, o.time_zone, c.id, c.phone,
        EXISTS (SELECT 1 FROM messaging_phoneoptout p
-               WHERE p.organization_id = %s AND p.phone = %s)
+               WHERE p.organization_id = %s AND p.phone = %s),
+       (SELECT e.id FROM messaging_message e WHERE {sent_with_key})
 FROM numbers_seatassignment a
 JOIN numbers_phonenumber n ON n.seat_id = a.seat_id
 JOIN accounts_organization o ON o.id = n.organization_id
@@ -254,32 +269,41 @@ ORDER BY n.id
 LIMIT 1
 """
 _ROUTE_SQL = {
-    "candidate_id": _ROUTE.format(person="candidate_id"),
-    "contact_id": _ROUTE.format(person="contact_id"),
+    column: _ROUTE.format(person=column, sent_with_key=_SENT_WITH_KEY)
+    for column in ("candidate_id", "contact_id")
 }
 
 
-def _route(actor: User, person: Person) -> _Route | None:
-    """The actor's active number (as `number_for_user`), its conversation with `person`
-    and the phone's org-wide opt-out; None without a number."""
+def _route(actor: User, person: Person, idempotency_key: str = "") -> _Route | None:
+    """The actor's active number (as `number_for_user`), its conversation with `person`,
+    the phone's org-wide opt-out and an earlier send with this key; None without a number.
+    """
     column = "candidate_id" if isinstance(person, Candidate) else "contact_id"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ROUTE_SQL[column],
-            [
-                person.organization_id,
-                person.mobile,
-                person.pk,
-                actor.pk,
-                PhoneNumber.Status.ACTIVE.value,
-            ],
-        )
-        row = cursor.fetchone()
+    row = prepared.fetchone(
+        _ROUTE_SQL[column],
+        [
+            person.organization_id,
+            person.mobile,
+            actor.pk,
+            idempotency_key,
+            person.pk,
+            actor.pk,
+            PhoneNumber.Status.ACTIVE.value,
+        ],
+    )
     if row is None:
         return None
-    number_id, org_id, carrier, allowance, time_zone, conversation_id, phone, opted_out = row
+    number_id, org_id, carrier, allowance, time_zone, conversation_id, phone, opted_out = row[:8]
     return _Route(
-        number_id, org_id, carrier, allowance, time_zone, conversation_id, phone, bool(opted_out)
+        number_id,
+        org_id,
+        carrier,
+        allowance,
+        time_zone,
+        conversation_id,
+        phone,
+        bool(opted_out),
+        row[8],
     )
 
 
@@ -313,22 +337,32 @@ INSERT INTO ats_activityentry (
 """
 
 
-def _accept(
-    route: _Route,
-    person: Person,
-    text: str,
-    count: int,
-    encoding: str,
-    category: str,
-    actor: User,
-    idempotency_key: str,
-) -> Message:
-    """Write the accepted message, its timeline line and its reservation (in the caller's
-    transaction), through a few plain statements: the send API's hot path.
+@dataclass(frozen=True)
+class _Request:
+    """A text that passed every check, to be written and paid for."""
 
-    The message is written as paid from the allowance; one conditional upsert of the
-    month's usage row, last so its lock is held briefly, confirms it (DESIGN: Cost).
+    route: _Route
+    person: Person
+    text: str
+    segments: int
+    encoding: str
+    category: str
+    actor: User
+    idempotency_key: str
+
+
+def _accept(request: _Request) -> Message:
+    """Write the accepted message, its timeline line and its reservation (in the caller's
+    transaction), through a few plain statements.
+
+    The month's usage row is taken first (one conditional upsert: the whole text from the
+    allowance), as `acceptance.accept_in_one_statement`, PostgreSQL's common case, takes
+    it: the same lock order (usage row, then conversation) in both, so parallel sends on
+    the two paths cannot deadlock. Otherwise what is left, then credits (DESIGN: Cost).
     """
+    route, person, text, count = request.route, request.person, request.text, request.segments
+    encoding, category, actor = request.encoding, request.category, request.actor
+    idempotency_key = request.idempotency_key
     if route.conversation_id is not None:
         conversation = Conversation(
             pk=route.conversation_id,
@@ -346,6 +380,7 @@ def _accept(
     now = timezone.now()
     conversation.last_message_at = now
     period = period_in(route.time_zone, now)
+    paid_whole = take_whole(route.number_id, route.monthly_allowance, period, count)
     ops = connection.ops
     at = ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -407,7 +442,7 @@ def _accept(
         created_at=now,
         updated_at=now,
     )
-    if not take_whole(route.number_id, route.monthly_allowance, period, count):
+    if not paid_whole:
         _reserve_rest(route.number_id, message, period)
     # In the transaction: the inbox's event joins it on SQLite (no second write) and
     # follows the commit on PostgreSQL.

@@ -1,0 +1,124 @@
+"""The send path's common case: PostgreSQL writes it as one statement, and what it writes
+is what the general path writes; either way a key is sent once, whatever runs at once."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+
+from hiretext.accounts.models import ApiToken
+from hiretext.ats.models import ActivityEntry
+from hiretext.messaging import acceptance
+from hiretext.messaging.models import Message
+from hiretext.numbers.allowance import used_this_month
+
+pytestmark = pytest.mark.django_db
+
+ON_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's"
+)
+SKIPPED = {"id", "idempotency_key", "created_at", "updated_at"}
+
+
+def send(api, person, key):
+    body = {"candidate_id": person.pk, "body": "Can you talk at 10? Reply <b>YES</b>"}
+    return api.post("/messages", body, headers={"Idempotency-Key": key})
+
+
+def written(message_id):
+    """The message, its timeline line and its delivery task, without ids and times."""
+    message = {
+        k: v
+        for k, v in Message.objects.filter(pk=message_id).values().get().items()
+        if k not in SKIPPED
+    }
+    entry = (
+        ActivityEntry.objects.filter(ref_id=message_id, kind="sms_out")
+        .values("candidate_id", "contact_id", "organization_id", "summary", "body", "actor_id")
+        .get()
+    )
+    task = (
+        DBTaskResult.objects.filter(args_kwargs__args=[message_id])
+        .values("task_path", "queue_name", "priority", "status", "backend_name", "args_kwargs")
+        .get()
+    )
+    task["args_kwargs"]["args"] = ["<message>"]
+    return message, entry, task
+
+
+@ON_POSTGRESQL
+def test_one_statement_writes_what_the_general_path_writes(
+    api_as, recruiter, alex, number, monkeypatch
+):
+    api = api_as(recruiter)
+    first = send(api, alex, "first")  # opens the conversation (general path)
+    assert first.status_code == 202
+    calls = []
+    real = acceptance.accept_in_one_statement
+    monkeypatch.setattr(acceptance, "accept_in_one_statement", lambda r: calls.append(r) or real(r))
+    fast = send(api, alex, "fast")
+    assert fast.status_code == 202 and len(calls) == 1
+    monkeypatch.setattr(acceptance, "accept_in_one_statement", lambda r: None)
+    general = send(api, alex, "general")
+    assert general.status_code == 202
+    assert written(fast.json()["id"]) == written(general.json()["id"])
+    assert fast.json().keys() == general.json().keys()
+    assert used_this_month(number) == 3
+    conversation = Message.objects.get(pk=fast.json()["id"]).conversation
+    assert conversation.last_message_at == Message.objects.get(pk=general.json()["id"]).created_at
+
+
+@ON_POSTGRESQL
+def test_allowance_short_of_the_text_falls_back_and_writes_nothing_first(
+    api_as, recruiter, alex, number
+):
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202
+    number.monthly_allowance = 1
+    number.save(update_fields=["monthly_allowance"])
+    refused = send(api, alex, "refused")
+    assert (refused.status_code, refused.json()["code"]) == (422, "allowance_exhausted")
+    assert Message.objects.count() == 1 and used_this_month(number) == 1
+    assert ActivityEntry.objects.filter(kind="sms_out").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_sends_with_one_key_send_once(recruiter, alex, number):
+    _, token = ApiToken.issue(recruiter)
+    Client().post(  # the conversation exists: PostgreSQL's one-statement path is taken
+        "/api/v1/messages",
+        data={"candidate_id": alex.pk, "body": "Hello"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    clients = 8
+    barrier = threading.Barrier(clients)
+    results, errors = [None] * clients, []
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=20)
+            response = Client().post(
+                "/api/v1/messages",
+                data={"candidate_id": alex.pk, "body": "Same text"},
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "once"},
+            )
+            results[i] = (response.status_code, response.json()["id"])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert {status for status, _ in results} == {202}
+    assert len({message_id for _, message_id in results}) == 1
+    assert Message.objects.filter(idempotency_key="once").count() == 1
+    assert used_this_month(number) == 2
