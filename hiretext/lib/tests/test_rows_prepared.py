@@ -54,3 +54,32 @@ def test_prepared_statements_survive_a_reconnect():
     assert prepared.fetchone(sql, [6, 7]) == (42,)
     connection.close()
     assert prepared.fetchone(sql, [6, 7]) == (42,)
+
+
+def test_kept_date_times_are_prepared_as_the_field_prepares_them(org):
+    """The same instant in two zones, a naive value, and more values than are kept."""
+    import datetime as dt
+    import zoneinfo
+
+    field = Event._meta.get_field("created_at")
+    utc = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)
+    paris = utc.astimezone(zoneinfo.ZoneInfo("Europe/Paris"))
+    values = [utc, paris, *(utc + dt.timedelta(seconds=s) for s in range(100)), utc]
+    column = next(c for c in rows._plan(Event) if c.attname == "created_at")
+    assert column.moment
+    for value in values:
+        assert rows._value(column, {"created_at": value}) == field.get_db_prep_save(
+            value, connection
+        )
+    assert len(rows._TIMES) <= rows._TIMES_KEPT
+    from hiretext.messaging.tests.conftest import make_number
+
+    number = make_number(org, [])
+    stored = Event.objects.get(
+        pk=rows.insert(
+            Event,
+            {"number_id": number.pk, "conversation_id": 1, "kind": "read", "created_at": paris},
+            suffix="RETURNING id",
+        )
+    )
+    assert stored.created_at == utc
