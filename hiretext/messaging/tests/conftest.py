@@ -9,8 +9,11 @@ after-commit hand-off inside a test transaction.
 import hashlib
 import hmac
 import json
+import threading
 
 import pytest
+from django.db import connections
+from django.test import Client
 from django.utils import timezone
 
 from hiretext.ats import services as ats_services
@@ -94,3 +97,37 @@ def inbound(client, body, *, sender=ALEX, to=NUMBER, message_id="SIMin1"):
     return signed_post(
         client, "inbound", {"message_id": message_id, "from": sender, "to": to, "body": body}
     )
+
+
+def parallel_api_posts(token, payloads, keys):
+    """POST each payload to the send API from its own thread, client and database
+    connection, released together by a barrier; (status, JSON body) for each."""
+    count = len(payloads)
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=20)
+            headers = {"Authorization": f"Bearer {token}"}
+            if keys[i]:
+                headers["Idempotency-Key"] = keys[i]
+            response = Client().post(
+                "/api/v1/messages",
+                data=payloads[i],
+                content_type="application/json",
+                headers=headers,
+            )
+            results[i] = (response.status_code, response.json())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return results

@@ -5,17 +5,14 @@ barrier. On PostgreSQL the requests overlap and the usage row lock / organisatio
 lock decide; SQLite serialises the writers.
 """
 
-import threading
-
 import pytest
-from django.db import connections, transaction
-from django.test import Client
+from django.db import transaction
 
 from hiretext.accounts.models import ApiToken, Organization
 from hiretext.billing import services as billing
 from hiretext.billing.models import CreditEntry
 from hiretext.messaging.models import Message
-from hiretext.messaging.tests.conftest import make_candidate, make_number
+from hiretext.messaging.tests.conftest import make_candidate, make_number, parallel_api_posts
 from hiretext.numbers.allowance import take_allowance, used_this_month
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,31 +21,9 @@ SENDS = 20
 
 
 def parallel_sends(token, candidate_id):
-    barrier = threading.Barrier(SENDS)
-    results, errors = [None] * SENDS, []
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=20)
-            response = Client().post(
-                "/api/v1/messages",
-                data={"candidate_id": candidate_id, "body": f"Message {i}"},
-                content_type="application/json",
-                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"k{i}"},
-            )
-            results[i] = (response.status_code, response.json().get("code"))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(SENDS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return results
+    payloads = [{"candidate_id": candidate_id, "body": f"Message {i}"} for i in range(SENDS)]
+    results = parallel_api_posts(token, payloads, [f"k{i}" for i in range(SENDS)])
+    return [(status, body.get("code")) for status, body in results]
 
 
 @pytest.fixture

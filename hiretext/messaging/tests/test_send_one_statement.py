@@ -1,10 +1,8 @@
 """The send path's common case: PostgreSQL writes it as one statement, and what it writes
 is what the general path writes; either way a key is sent once, whatever runs at once."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -12,6 +10,7 @@ from hiretext.accounts.models import ApiToken
 from hiretext.ats.models import ActivityEntry
 from hiretext.messaging import acceptance
 from hiretext.messaging.models import Message
+from hiretext.messaging.tests.conftest import parallel_api_posts
 from hiretext.numbers.allowance import used_this_month
 
 pytestmark = pytest.mark.django_db
@@ -94,30 +93,9 @@ def test_parallel_sends_with_one_key_send_once(recruiter, alex, number):
         headers={"Authorization": f"Bearer {token}"},
     )
     clients = 8
-    barrier = threading.Barrier(clients)
-    results, errors = [None] * clients, []
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=20)
-            response = Client().post(
-                "/api/v1/messages",
-                data={"candidate_id": alex.pk, "body": "Same text"},
-                content_type="application/json",
-                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "once"},
-            )
-            results[i] = (response.status_code, response.json()["id"])
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    payload = {"candidate_id": alex.pk, "body": "Same text"}
+    answers = parallel_api_posts(token, [payload] * clients, ["once"] * clients)
+    results = [(status, body["id"]) for status, body in answers]
     assert {status for status, _ in results} == {202}
     assert len({message_id for _, message_id in results}) == 1
     assert Message.objects.filter(idempotency_key="once").count() == 1
