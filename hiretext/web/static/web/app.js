@@ -23,15 +23,18 @@
   });
 
   // "Show more": keep the keyboard where the reader was, on the first row just loaded.
-  let lastRowBeforeMore = null;
+  // Matched by request: another request settling meanwhile (a live search, a live update)
+  // must neither take the focus move nor cancel it.
+  let pendingMore = null;
   document.addEventListener("htmx:beforeRequest", (event) => {
     const more = event.target.closest?.("tr.more");
-    lastRowBeforeMore = more ? more.previousElementSibling : null;
+    if (more) pendingMore = { xhr: event.detail.xhr, lastRow: more.previousElementSibling };
   });
-  document.addEventListener("htmx:afterSettle", () => {
-    if (!lastRowBeforeMore) return;
-    const link = lastRowBeforeMore.nextElementSibling?.querySelector("a");
-    lastRowBeforeMore = null;
-    if (link && document.activeElement === document.body) link.focus();
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (!pendingMore || event.detail.xhr !== pendingMore.xhr) return;
+    const link = pendingMore.lastRow.nextElementSibling?.querySelector("a");
+    pendingMore = null;
+    const active = document.activeElement;
+    if (link && (!active || active === document.body || !active.isConnected)) link.focus();
   });
 })();
