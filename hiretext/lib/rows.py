@@ -117,6 +117,12 @@ def params(
     return [_value(column, values) for column in _plan(model) if column.attname not in computed]
 
 
+@cache
+def position(model: type[models.Model], attname: str) -> int:
+    """Where `attname`'s value stands in `params(model, …)` (no columns computed)."""
+    return [column.attname for column in _plan(model)].index(attname)
+
+
 def insert_select(model: type[models.Model], computed: Mapping[str, str], source: str) -> str:
     """`INSERT INTO <table> (<every column>) SELECT %s, <expression>, … FROM <source>`.
 

@@ -222,14 +222,21 @@ def _store_reply(carrier: str, event: InboundSms, body: str) -> Message | None:
     number_id, org_id, conversation_id, candidate_id, contact_id, _ = row
     fields |= {"organization_id": org_id, "conversation_id": conversation_id}
     person = {"organization_id": org_id, "candidate_id": candidate_id, "contact_id": contact_id}
+    # Everything but the statements is prepared before the transaction: SQLite has one
+    # writer, and every other writer waits for the time spent between BEGIN and COMMIT.
+    message_params = rows.params(Message, fields)
+    touch_params = [_db_time(now), True, conversation_id]
+    entry_params = rows.params(ActivityEntry, entry | person | {"ref_id": 0})
+    ref_at = rows.position(ActivityEntry, "ref_id")
+    message = _message(0, row, event, fields)
     try:
         with transaction.atomic():
-            message_id = rows.insert(Message, fields, suffix=_INSERT_ONCE)
-            if message_id is None:  # a redelivery: the carrier's id is stored already
+            inserted = prepared.fetchone(_insert_once_sql(), message_params)
+            if inserted is None:  # a redelivery: the carrier's id is stored already
                 return _stored(carrier, event)
-            prepared.fetchone(_touch_sql(), [_db_time(now), True, conversation_id])
-            rows.insert(ActivityEntry, entry | person | {"ref_id": message_id})
-            message = _message(message_id, row, event, fields)
+            message.pk = entry_params[ref_at] = inserted[0]
+            prepared.fetchone(_touch_sql(), touch_params)
+            prepared.fetchone(rows.insert_statement(ActivityEntry), entry_params)
             announce_stored(message)
     except IntegrityError:
         return None  # e.g. the conversation was deleted meanwhile: the general path decides
@@ -318,6 +325,10 @@ def _message(
 
 def _model_fields(fields: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in fields.items() if key != "conversation_id"}
+
+
+def _insert_once_sql() -> str:
+    return rows.insert_statement(Message, _INSERT_ONCE)
 
 
 @cache
