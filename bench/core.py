@@ -85,8 +85,11 @@ class Context:
                 fail(f"{label}: no response in {run_seconds} s")
             if after_run is not None:
                 after_run(i, requests, run)
-            if i < 0:
-                state["count"] = max(state["count"], int(run.rps * run_seconds * 1.5) + 200)
+            # The next run may be faster than this one (the warm-up's workers start cold):
+            # size it with room, so that it does not cycle its requests (a cycled webhook
+            # is a redelivery, which would change the mix measured).
+            headroom = 2.0 if i < 0 else 1.5
+            state["count"] = max(state["count"], int(run.rps * run_seconds * headroom) + 200)
             return run
 
         def report(run: Run) -> None:

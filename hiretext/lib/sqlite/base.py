@@ -7,12 +7,18 @@ most of the time goes to sleeping: inbound webhooks from 3 web processes measure
 `flock` on `<database>.writer`, which the kernel hands to the next waiter the moment it is
 released, then runs `BEGIN IMMEDIATE` on an uncontended database. Readers never queue (WAL).
 
-A writer waits at most the database's `timeout` (as SQLite's busy timeout would), polling
-every 0.2 ms after a first try; then it fails as SQLite does ("database is locked").
+A writer waits at most the database's `timeout` (as SQLite's busy timeout would), then
+fails as SQLite does ("database is locked"). The main thread (every request of a sync web
+worker) waits inside the kernel, woken the moment the lock is released, its wait bounded by
+a SIGALRM timer; polling every 0.2 ms instead left the lock idle for up to a poll between two
+writers, and inbound webhooks measured 9 % fewer a second. Other threads (the task worker's
+loops) cannot take signals, so they poll.
 """
 
 import fcntl
 import os
+import signal
+import threading
 import time
 from typing import Any
 
@@ -20,6 +26,56 @@ from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
 POLL_SECONDS = 0.0002
+
+
+class _WaitedTooLong(Exception):
+    """Raised by the SIGALRM handler to interrupt a blocking flock."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise _WaitedTooLong
+
+
+def _wait_in_kernel(fd: int, timeout: float) -> bool:
+    """Block on the lock until it is ours (True) or `timeout` passes (OperationalError).
+
+    False when this thread cannot use SIGALRM: not the main thread, or the process already
+    uses the real-time timer or the signal for something else (left untouched).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        return False
+    if signal.getitimer(signal.ITIMER_REAL)[0]:
+        return False
+    previous = signal.signal(signal.SIGALRM, _interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _WaitedTooLong:
+        # The timer may have fired just as the lock came: one last try tells.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OperationalError("database is locked") from None
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    return True
+
+
+def _poll(fd: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        time.sleep(POLL_SECONDS)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise OperationalError("database is locked") from None
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -41,15 +97,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if fd is None or self._writer_held:
             return
         timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise OperationalError("database is locked") from None
-                time.sleep(POLL_SECONDS)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not _wait_in_kernel(fd, timeout):
+                _poll(fd, timeout)
         self._writer_held = True
 
     def _release_writer_lock(self) -> None:
