@@ -11,9 +11,11 @@ compiled statements per connection). Errors are Django's (`IntegrityError`…).
 import re
 import weakref
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.backends.utils import CursorWrapper
 
 _PLACEHOLDER = re.compile(r"%s")
@@ -23,16 +25,38 @@ _prepared: "weakref.WeakKeyDictionary[Any, set[str]]" = weakref.WeakKeyDictionar
 
 def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     """Run `sql` (with `%s` placeholders) prepared; its first row, if any."""
+    if connection.vendor == "sqlite":
+        return _sqlite_fetchone(sql, params)
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()  # type: ignore[no-any-return, unused-ignore]
     import psycopg
 
+    connection.validate_no_broken_transaction()
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone() if cursor.description is not None else None
+
+
+@lru_cache(maxsize=256)
+def _qmark(sql: str) -> str:
+    """`sql` with SQLite's placeholders, as Django's SQLite cursor converts it."""
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+
+
+def _sqlite_fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.queries_logged or db.execute_wrappers:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()  # type: ignore[no-any-return, unused-ignore]
+    db.validate_no_broken_transaction()
+    if db.connection is None:
+        db.ensure_connection()
+    with db.wrap_database_errors:
+        return db.connection.execute(_qmark(sql), params).fetchone()
 
 
 def statement(cursor: CursorWrapper, name: str, sql: str, count: int) -> str:

@@ -88,9 +88,18 @@ def _plan(model: type[models.Model]) -> tuple[_Column, ...]:
 def _value(column: _Column, values: Mapping[str, Any]) -> Any:
     value = values.get(column.attname, _UNSET)
     if value is _UNSET:
-        if column.constant is not _UNSET:
-            return column.constant
-        value = timezone.now() if column.stamped else column.field.get_default()
+        return _default(column)
+    return _prepare(column, value)
+
+
+def _default(column: _Column) -> Any:
+    if column.constant is not _UNSET:
+        return column.constant
+    value = timezone.now() if column.stamped else column.field.get_default()
+    return _prepare(column, value)
+
+
+def _prepare(column: _Column, value: Any) -> Any:
     if column.plain and type(value) in _PLAIN_VALUES:
         return value
     if column.moment and type(value) is datetime:
@@ -104,6 +113,25 @@ def _value(column: _Column, values: Mapping[str, Any]) -> Any:
     return column.field.get_db_prep_save(value, connection)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The parameters of one INSERT: constants filled in, where each given value goes."""
+
+    template: list[Any]  # constant defaults in place; _UNSET where a value is needed
+    slots: dict[str, tuple[int, _Column]]  # attname -> (its place, its column)
+    needed: tuple[tuple[int, _Column], ...]  # columns without a constant default
+
+
+@cache
+def _layout(model: type[models.Model], computed: frozenset[str]) -> _Layout:
+    columns = [column for column in _plan(model) if column.attname not in computed]
+    return _Layout(
+        template=[column.constant for column in columns],
+        slots={column.attname: (k, column) for k, column in enumerate(columns)},
+        needed=tuple((k, c) for k, c in enumerate(columns) if c.constant is _UNSET),
+    )
+
+
 def insert_statement(model: type[models.Model], suffix: str = "") -> str:
     """`INSERT INTO <table> (<every column>) VALUES (%s, …) <suffix>`, built once."""
     return _statement(model, connection.vendor, suffix)
@@ -114,7 +142,17 @@ def params(
 ) -> list[Any]:
     """The parameters of `insert_statement(model)` (or `insert_select(model, computed)`) for
     `values` (attnames; defaults fill in); columns in `computed` take no parameter."""
-    return [_value(column, values) for column in _plan(model) if column.attname not in computed]
+    layout = _layout(model, frozenset(computed))
+    out = layout.template.copy()
+    slots = layout.slots
+    for attname, value in values.items():
+        slot = slots.get(attname)
+        if slot is not None:
+            out[slot[0]] = _prepare(slot[1], value)
+    for k, column in layout.needed:
+        if out[k] is _UNSET:
+            out[k] = _default(column)
+    return out
 
 
 @cache

@@ -177,9 +177,9 @@ def _route_sql() -> str:
         )
         LEFT JOIN {table[Candidate]} p ON p.id = c.candidate_id
         LEFT JOIN {table[Contact]} k ON k.id = c.contact_id
-        WHERE n.e164 = %s AND n.carrier = %s AND n.status = %s
+        WHERE n.e164 = %s AND n.carrier = %s AND n.status = '{PhoneNumber.Status.ACTIVE.value}'
         LIMIT 1
-    """  # noqa: S608 - table names from the models
+    """  # noqa: S608 - table names and our own constant
 
 
 _INSERT_ONCE = (
@@ -213,7 +213,7 @@ def _store_reply(carrier: str, event: InboundSms, body: str) -> Message | None:
         "body": body,
         "created_at": now,
     }
-    route = [event.from_e164, event.to_e164, carrier, PhoneNumber.Status.ACTIVE]
+    route = [event.from_e164, event.to_e164, carrier]
     if connection.vendor == "postgresql":
         return _store_reply_in_one_statement(event, route, fields, entry)
     row = prepared.fetchone(_route_sql(), route)

@@ -264,12 +264,14 @@ FROM numbers_seatassignment a
 JOIN numbers_phonenumber n ON n.seat_id = a.seat_id
 JOIN accounts_organization o ON o.id = n.organization_id
 LEFT JOIN messaging_conversation c ON c.number_id = n.id AND c.{person} = %s
-WHERE a.user_id = %s AND n.status = %s
+WHERE a.user_id = %s AND n.status = '{active}'
 ORDER BY n.id
 LIMIT 1
 """
 _ROUTE_SQL = {
-    column: _ROUTE.format(person=column, sent_with_key=_SENT_WITH_KEY)
+    column: _ROUTE.format(
+        person=column, sent_with_key=_SENT_WITH_KEY, active=PhoneNumber.Status.ACTIVE.value
+    )
     for column in ("candidate_id", "contact_id")
 }
 
@@ -288,7 +290,6 @@ def _route(actor: User, person: Person, idempotency_key: str = "") -> _Route | N
             idempotency_key,
             person.pk,
             actor.pk,
-            PhoneNumber.Status.ACTIVE.value,
         ],
     )
     if row is None:

@@ -83,3 +83,31 @@ def test_kept_date_times_are_prepared_as_the_field_prepares_them(org):
         )
     )
     assert stored.created_at == utc
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's go through psycopg")
+def test_statements_are_seen_while_django_logs_queries(django_assert_num_queries):
+    """The SQLite shortcut past Django's cursor steps aside while queries are counted."""
+    with django_assert_num_queries(2) as captured:
+        assert prepared.fetchone("SELECT %s || '%%'", ["50"]) == ("50%",)
+        assert prepared.fetchone("SELECT %s + 1", [1]) == (2,)
+    assert "SELECT" in captured.captured_queries[0]["sql"]
+
+
+def test_percent_signs_and_placeholders_as_djangos_cursor_reads_them():
+    assert prepared.fetchone("SELECT %s || '%%' || %s", ["a", "b"]) == ("a%b",)
+
+
+def test_a_transaction_marked_for_rollback_refuses_further_statements():
+    from django.db.transaction import TransactionManagementError
+
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            prepared.fetchone("SELECT %s", [1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_connection_is_opened_again():
+    connection.close()
+    assert prepared.fetchone("SELECT %s", [5]) == (5,)

@@ -163,9 +163,19 @@ def test_route_seeks_the_phone_instead_of_walking_the_inbox(talking, number):
     from hiretext.messaging.inbound import _route_sql
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN QUERY PLAN " + _route_sql(), [ALEX, number.e164, "simulator", "active"]
-        )
+        cursor.execute("EXPLAIN QUERY PLAN " + _route_sql(), [ALEX, number.e164, "simulator"])
         plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
     assert "conversation_route (number_id=? AND phone=?)" in plan, plan
     assert "conversation_inbox" not in plan, plan
+
+
+def test_route_names_the_active_status_in_its_text():
+    """A bound value for a column that a partial index's WHERE names (`status = 'active'`)
+    makes SQLite re-prepare the statement on every run, to see whether that index applies:
+    the route cost 45 µs that way and 5 µs with the literal."""
+    from hiretext.messaging.inbound import _route_sql
+    from hiretext.messaging.services import _ROUTE_SQL
+
+    for sql in (_route_sql(), *_ROUTE_SQL.values()):
+        assert "n.status = 'active'" in sql
+        assert "status = %s" not in sql
