@@ -19,7 +19,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from hiretext.accounts.models import ApiToken, Organization, User, hash_token
 from hiretext.accounts.permission_cache import with_cached_permissions
-from hiretext.api import rows
+from hiretext.lib import loaded, prepared
 from hiretext.lib.errors import DomainError, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,8 @@ class TokenAuth(HttpBearer):
 @cache
 def _token_statement(vendor: str) -> str:
     return (
-        f"SELECT {rows.columns(ApiToken, 't')}, {rows.columns(User, 'u')}, "  # noqa: S608
-        f"{rows.columns(Organization, 'o')} FROM accounts_apitoken t "
+        f"SELECT {loaded.columns(ApiToken, 't')}, {loaded.columns(User, 'u')}, "  # noqa: S608
+        f"{loaded.columns(Organization, 'o')} FROM accounts_apitoken t "
         "JOIN accounts_user u ON u.id = t.user_id "
         "LEFT JOIN accounts_organization o ON o.id = u.organization_id "
         "WHERE t.key_hash = %s AND u.is_active"
@@ -75,15 +75,13 @@ def user_for_token(raw: str) -> User | None:
     """`accounts.services.user_for_token` in one plain SELECT (every API request runs it):
     the active user of the token, with its organisation; `last_used_at` is refreshed at
     most every five minutes."""
-    with connection.cursor() as cursor:
-        cursor.execute(_token_statement(connection.vendor), [hash_token(raw)])
-        row = cursor.fetchone()
+    row = prepared.fetchone(_token_statement(connection.vendor), [hash_token(raw)])
     if row is None:
         return None
-    token = rows.build(ApiToken, row)
-    user = rows.build(User, row, rows.width(ApiToken))
+    token = loaded.build(ApiToken, row)
+    user = loaded.build(User, row, loaded.width(ApiToken))
     assert token is not None and user is not None
-    user.organization = rows.build(Organization, row, rows.width(ApiToken) + rows.width(User))
+    user.organization = loaded.build(Organization, row, loaded.width(ApiToken) + loaded.width(User))
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -11,11 +11,11 @@ from ninja import Header, Router, Schema, Status
 from pydantic import StringConstraints
 
 from hiretext.accounts.models import User
-from hiretext.api import rows
 from hiretext.api.core import current_user, require_perm
 from hiretext.api.schemas import Strict
 from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
+from hiretext.lib import loaded, prepared
 from hiretext.lib.errors import NotFound, ValidationFailed
 from hiretext.messaging import inbound, queries, services
 from hiretext.messaging.models import Conversation, Message
@@ -168,7 +168,7 @@ def _person(
 
 @cache
 def _candidate_statement(vendor: str) -> str:
-    columns = rows.columns(Candidate, "c")
+    columns = loaded.columns(Candidate, "c")
     return f"SELECT {columns} FROM ats_candidate c WHERE c.organization_id = %s AND c.id = %s"  # noqa: S608
 
 
@@ -178,12 +178,10 @@ def _candidate(user: User, candidate_id: int) -> Candidate:
         raise NotFound("No such candidate.")
     if user.organization_id is None:
         raise NotFound()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _candidate_statement(connection.vendor), [user.organization_id, candidate_id]
-        )
-        row = cursor.fetchone()
-    person = rows.build(Candidate, row) if row is not None else None
+    row = prepared.fetchone(
+        _candidate_statement(connection.vendor), [user.organization_id, candidate_id]
+    )
+    person = loaded.build(Candidate, row) if row is not None else None
     if person is None:
         raise NotFound("No such candidate.")
     return person

@@ -19,7 +19,7 @@ from hiretext.accounts.models import Organization, User
 from hiretext.ats import services as ats_services
 from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.carriers.base import InboundSms
-from hiretext.lib import prepared, rows
+from hiretext.lib import loaded, prepared, rows
 from hiretext.lib import tasks as task_queue
 from hiretext.lib.errors import DomainError
 from hiretext.lib.phones import format_phone
@@ -302,7 +302,18 @@ def _store_sql(tasks: int) -> str:
 
 
 def _stored(carrier: str, event: InboundSms) -> Message | None:
-    return Message.objects.filter(carrier=carrier, external_id=event.external_id[:64]).first()
+    """The message a redelivered carrier id stored (its unique index finds it)."""
+    row = prepared.fetchone(_stored_sql(), [carrier, event.external_id[:64]])
+    return loaded.build(Message, row) if row is not None else None
+
+
+@cache
+def _stored_sql() -> str:
+    table = connection.ops.quote_name(Message._meta.db_table)
+    return (
+        f"SELECT {loaded.columns(Message, 'm')} FROM {table} m "  # noqa: S608 - from the model
+        "WHERE m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '')"
+    )
 
 
 def _message(

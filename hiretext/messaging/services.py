@@ -384,47 +384,47 @@ def _accept(request: _Request) -> Message:
     paid_whole = take_whole(route.number_id, route.monthly_allowance, period, count)
     ops = connection.ops
     at = ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_MESSAGE,
-            [
-                route.organization_id,
-                conversation.pk,
-                Message.Direction.OUTBOUND.value,
-                Message.Channel.SMS.value,
-                text,
-                count,
-                encoding,
-                Message.Status.QUEUED.value,
-                category,
-                route.carrier,
-                actor.pk,
-                idempotency_key,
-                count,
-                ops.adapt_datefield_value(period),
-                at,
-                at,
-            ],
-        )
-        message_id = cursor.fetchone()[0]
-        cursor.execute(
-            "UPDATE messaging_conversation SET last_message_at = %s WHERE id = %s",
-            [at, conversation.pk],
-        )
-        cursor.execute(
-            _INSERT_ACTIVITY,
-            [
-                conversation.candidate_id,
-                conversation.contact_id,
-                person.organization_id,
-                ActivityEntry.Kind.SMS_OUT.value,
-                f"SMS to {person.mobile_display} ({actor.display_name})"[:300],
-                text,
-                actor.pk,
-                message_id,
-                at,
-            ],
-        )
+    inserted = prepared.fetchone(
+        _INSERT_MESSAGE,
+        [
+            route.organization_id,
+            conversation.pk,
+            Message.Direction.OUTBOUND.value,
+            Message.Channel.SMS.value,
+            text,
+            count,
+            encoding,
+            Message.Status.QUEUED.value,
+            category,
+            route.carrier,
+            actor.pk,
+            idempotency_key,
+            count,
+            ops.adapt_datefield_value(period),
+            at,
+            at,
+        ],
+    )
+    assert inserted is not None
+    message_id = inserted[0]
+    prepared.fetchone(
+        "UPDATE messaging_conversation SET last_message_at = %s WHERE id = %s",
+        [at, conversation.pk],
+    )
+    prepared.fetchone(
+        _INSERT_ACTIVITY,
+        [
+            conversation.candidate_id,
+            conversation.contact_id,
+            person.organization_id,
+            ActivityEntry.Kind.SMS_OUT.value,
+            f"SMS to {person.mobile_display} ({actor.display_name})"[:300],
+            text,
+            actor.pk,
+            message_id,
+            at,
+        ],
+    )
     message = Message(
         pk=message_id,
         organization_id=route.organization_id,

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hiretext.lib import prepared
 from hiretext.numbers.models import MonthlyUsage, PhoneNumber, month_start
 
 _TAKE_WHOLE = (
@@ -48,10 +49,9 @@ def take_whole(number_id: int, allowance: int, period: date, units: int) -> bool
         return True
     if units > allowance:
         return False
-    with connection.cursor() as cursor:
-        month = connection.ops.adapt_datefield_value(period)
-        cursor.execute(_TAKE_WHOLE, [number_id, month, units, units, units, allowance])
-        return cursor.fetchone() is not None
+    month = connection.ops.adapt_datefield_value(period)
+    taken = prepared.fetchone(_TAKE_WHOLE, [number_id, month, units, units, units, allowance])
+    return taken is not None
 
 
 def take_allowance(number: PhoneNumber, units: int, now: datetime | None = None) -> int:

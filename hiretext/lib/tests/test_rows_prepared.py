@@ -111,3 +111,41 @@ def test_a_transaction_marked_for_rollback_refuses_further_statements():
 def test_a_closed_connection_is_opened_again():
     connection.close()
     assert prepared.fetchone("SELECT %s", [5]) == (5,)
+
+
+def test_a_redelivery_loads_the_stored_message_as_the_orm_does(org, recruiter):
+    import datetime as dt
+
+    from hiretext.messaging.models import Conversation, Message
+    from hiretext.messaging.tests.conftest import make_number
+
+    number = make_number(org, [recruiter])
+    conversation = Conversation.objects.create(
+        organization=org, number=number, phone="+15550001111"
+    )
+    sent = dt.datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=dt.UTC)
+    message = Message.objects.create(
+        organization=org,
+        conversation=conversation,
+        direction="out",
+        body='<b>"hi"</b> 👍',
+        status="sent",
+        carrier="simulator",
+        external_id="SIM1",
+        sender=recruiter,
+        allowance_period=dt.date(2026, 3, 1),
+        sent_at=sent,
+    )
+    from hiretext.messaging.inbound import _stored
+
+    class Redelivered:
+        external_id = "SIM1"
+
+    loaded = _stored("simulator", Redelivered)
+    expected = Message.objects.get(pk=message.pk)
+    fields = [field.attname for field in Message._meta.concrete_fields]
+    assert [getattr(loaded, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert loaded.sent_at == sent and loaded.sent_at.tzinfo is not None
+    assert loaded._state.adding is False and loaded._state.db == "default"
+    Redelivered.external_id = "none such"
+    assert _stored("simulator", Redelivered) is None

@@ -1,5 +1,5 @@
-"""Model instances from plain SELECTs, for the API's hot path (every request's token,
-the send endpoint's person).
+"""Model instances from plain SELECTs, for the hot paths (every API request's token, the
+send endpoint's person, a redelivered webhook's message).
 
 The ORM builds and compiles its query on every call, most of a small request's cost.
 Here the column list is built once per model; values pass through the same converters
