@@ -1,24 +1,30 @@
 """Messaging's signals, turned into inbox events and reply e-mails.
 
-`message_received` arrives inside the transaction that stores the message (the reply
-e-mail task, registered with `queue_with_each_message`, commits with it); its event is
-written as `events.publish_after_commit` finds cheapest. The others arrive after commit.
+`message_received` arrives inside the transaction that stores the message (its reply
+notice, registered with `write_with_each_message`, commits with it; the worker's notifier
+sends the e-mails); its event is written as `events.publish_after_commit` finds cheapest.
+The others arrive after commit.
 """
 
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from hiretext.messaging import signals
-from hiretext.messaging.inbound import message_received, queue_with_each_message
+from hiretext.messaging.inbound import message_received, write_with_each_message
 from hiretext.messaging.models import Conversation, Message
 
 log = logging.getLogger(__name__)
 
 
 def on_message_received(sender: Any, message: Message, **kwargs: Any) -> None:
-    from hiretext.inbox import services
+    from hiretext.inbox import services, tasks
 
     services.publish_message(message, after_commit=True)
+    if tasks.run_inline():
+        # No worker runs with an immediate task backend: send the e-mails once committed.
+        transaction.on_commit(services.send_reply_emails, robust=True)
 
 
 def on_message_sent(sender: Any, message: Message, **kwargs: Any) -> None:
@@ -53,10 +59,10 @@ def on_conversation_viewed(
 
 
 def connect() -> None:
-    from hiretext.inbox import tasks
+    from hiretext.inbox.models import ReplyNotice
 
-    # Reply e-mails are queued in the transaction that stores each inbound message.
-    queue_with_each_message(tasks.notify_reply)
+    # A reply notice is written in the transaction that stores each inbound message.
+    write_with_each_message(ReplyNotice)
     message_received.connect(on_message_received, dispatch_uid="inbox.message_received")
     signals.message_sent.connect(on_message_sent, dispatch_uid="inbox.message_sent")
     signals.message_status_changed.connect(on_status_changed, dispatch_uid="inbox.status")

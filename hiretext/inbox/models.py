@@ -3,7 +3,8 @@
 `Event` rows are the stream: each carries a number, and a browser receives the events of
 the number its user is on *when the event is sent*. Ids only grow and are committed in
 order (`events.publish`), so "everything after id N" is a complete, resumable cursor
-(`Last-Event-ID`). Old rows are pruned (`hiretext prune_events`).
+(`Last-Event-ID`). Old rows are pruned (`hiretext prune_events`). `ReplyNotice` rows are
+the received messages whose reply e-mails have yet to go out.
 """
 
 from typing import ClassVar
@@ -64,3 +65,18 @@ class Attention(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} on conversation {self.conversation_id}"
+
+
+class ReplyNotice(models.Model):
+    """A received message whose reply e-mails are still to be sent (`services.send_reply_emails`).
+
+    Written in the transaction that stores the message (messaging's `write_with_each_message`),
+    so none is lost; the worker claims them oldest first and deletes them as it goes. One
+    narrow row without secondary indexes: on the inbound webhook's hot path it replaced a
+    task row (five index entries and a JSON payload) per message.
+    """
+
+    message_id = models.BigIntegerField()  # a plain id, as `Event`'s: no lock on the message
+
+    def __str__(self) -> str:
+        return f"reply e-mails for message {self.message_id}"

@@ -20,7 +20,7 @@ from django.utils import dateformat, timezone
 
 from hiretext.accounts.models import User
 from hiretext.inbox import events
-from hiretext.inbox.models import Attention, Event
+from hiretext.inbox.models import Attention, Event, ReplyNotice
 from hiretext.messaging import services as messaging_services
 from hiretext.messaging.models import Conversation, Message
 from hiretext.numbers.queries import users_on_number
@@ -229,6 +229,34 @@ def notify_reply(message_id: int, now: datetime | None = None) -> list[str]:
             raise
         sent.append(user.email)
     return sent
+
+
+REPLY_NOTICE_BATCH = 100
+
+
+def send_reply_emails(limit: int = REPLY_NOTICE_BATCH) -> int:
+    """Send the reply e-mails of up to `limit` received messages, oldest first; how many
+    messages were handled (the worker's notifier calls this until it returns less).
+
+    The notices are claimed and deleted in one short transaction (SKIP LOCKED: notifiers on
+    several machines never take the same one; on SQLite the single writer orders them),
+    then the e-mails go out outside it. An e-mail that fails is logged and not retried, as
+    a failed task was not; its throttle slot is given back (`notify_reply`).
+    """
+    with transaction.atomic():
+        claimed = list(
+            ReplyNotice.objects.select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("id", "message_id")[:limit]
+        )
+        if claimed:
+            ReplyNotice.objects.filter(id__in=[notice for notice, _ in claimed]).delete()
+    for _, message_id in claimed:
+        try:
+            notify_reply(message_id)
+        except Exception:
+            log.exception("Could not send the reply e-mails of message %s", message_id)
+    return len(claimed)
 
 
 def set_notify_on_reply(user: User, enabled: bool) -> None:

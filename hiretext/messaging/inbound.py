@@ -9,18 +9,15 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.dispatch import Signal
-from django.tasks import Task
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from hiretext.accounts.models import Organization, User
 from hiretext.ats import services as ats_services
 from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.carriers.base import InboundSms
 from hiretext.lib import loaded, prepared, rows
-from hiretext.lib import tasks as task_queue
 from hiretext.lib.errors import DomainError
 from hiretext.lib.phones import format_phone
 from hiretext.messaging import segments
@@ -43,22 +40,23 @@ MAX_INBOUND_BODY = 5000
 # commits with the message, or right after it on PostgreSQL).
 message_received = Signal()  # kwargs: message
 
-# Tasks queued with every stored inbound message, in the transaction that stores it (the
-# inbox registers its reply e-mails): a message is never stored without them.
-_tasks_with_each_message: list[Task[Any, Any]] = []
+# Rows written with every stored inbound message, in the transaction that stores it (the
+# inbox registers its reply-e-mail notices): a message is never stored without them. A row
+# holds the message's id and its model's defaults.
+_rows_with_each_message: list[tuple[type[models.Model], str]] = []
 
 
-def queue_with_each_message(task: Task[Any, Any]) -> None:
-    """Have `task(message_id)` queued with every inbound message stored from now on."""
-    if task not in _tasks_with_each_message:
-        _tasks_with_each_message.append(task)
+def write_with_each_message(model: type[models.Model], field: str = "message_id") -> None:
+    """Have a `model` row (`field` = the message's id) written with every inbound message."""
+    if (model, field) not in _rows_with_each_message:
+        _rows_with_each_message.append((model, field))
 
 
-def announce_stored(message: Message, *, tasks_queued: bool = False) -> None:
-    """Inside the storing transaction: queue the registered tasks, tell the listeners."""
-    if not tasks_queued:
-        for task in _tasks_with_each_message:
-            task_queue.enqueue(task, message.pk)
+def announce_stored(message: Message, *, rows_written: bool = False) -> None:
+    """Inside the storing transaction: write the registered rows, tell the listeners."""
+    if not rows_written:
+        for model, field in _rows_with_each_message:
+            prepared.fetchone(rows.insert_statement(model), rows.params(model, {field: message.pk}))
     message_received.send(sender=Message, message=message)
 
 
@@ -246,10 +244,10 @@ def _store_reply(carrier: str, event: InboundSms, body: str) -> Message | None:
 def _store_reply_in_one_statement(
     event: InboundSms, route: list[Any], fields: dict[str, Any], entry: dict[str, Any]
 ) -> Message | None:
-    """PostgreSQL: route, store, touch, timeline and tasks as one statement (one round trip
-    and one commit; each round trip through the driver costs more than the work itself)."""
-    queued = [task_queue.row_values(task, 0) for task in _tasks_with_each_message]
-    in_sql = [values for values in queued if values is not None]
+    """PostgreSQL: route, store, touch, timeline and registered rows as one statement (one
+    round trip and one commit; each round trip through the driver costs more than the work
+    itself)."""
+    written = tuple(_rows_with_each_message)
     params = [
         *route,
         *rows.params(Message, fields, computed=_FROM_ROUTE),
@@ -257,16 +255,16 @@ def _store_reply_in_one_statement(
         _db_time(fields["created_at"]),
         *rows.params(ActivityEntry, entry, computed=_ENTRY_FROM_ROUTE),
     ]
-    for values in in_sql:
-        params += rows.params(DBTaskResult, values, computed=_TASK_FROM_MESSAGE)
-    row = prepared.fetchone(_store_sql(len(in_sql)), params)
+    for model, field in written:
+        params += rows.params(model, {}, computed={field: "m.id"})
+    row = prepared.fetchone(_store_sql(written), params)
     if row is None or row[5] != event.from_e164:
         return None
     if row[6] is None:  # a redelivery: the carrier's id is stored already
         return _stored(fields["carrier"], event)
     fields |= {"organization_id": row[1], "conversation_id": row[2]}
     message = _message(row[6], row, event, fields)
-    announce_stored(message, tasks_queued=len(in_sql) == len(queued))
+    announce_stored(message, rows_written=True)
     return message
 
 
@@ -277,13 +275,10 @@ _ENTRY_FROM_ROUTE = {
     "contact_id": "r.contact_id",
     "ref_id": "m.id",
 }
-_TASK_FROM_MESSAGE = {
-    "args_kwargs": "jsonb_build_object('args', jsonb_build_array(m.id), 'kwargs', '{}'::jsonb)"
-}
 
 
 @cache
-def _store_sql(tasks: int) -> str:
+def _store_sql(written: tuple[tuple[type[models.Model], str], ...]) -> str:
     conversation = connection.ops.quote_name(Conversation._meta.db_table)
     parts = [
         f"r AS ({_route_sql()})",
@@ -293,8 +288,8 @@ def _store_sql(tasks: int) -> str:
         "WHERE id IN (SELECT r.conversation_id FROM r JOIN m ON true))",
         f"a AS ({rows.insert_select(ActivityEntry, _ENTRY_FROM_ROUTE, 'r, m')})",
         *(
-            f"t{i} AS ({rows.insert_select(DBTaskResult, _TASK_FROM_MESSAGE, 'm')})"
-            for i in range(tasks)
+            f"w{i} AS ({rows.insert_select(model, {field: 'm.id'}, 'm')})"
+            for i, (model, field) in enumerate(written)
         ),
     ]
     returned = "r.number_id, r.organization_id, r.conversation_id, r.candidate_id, r.contact_id"

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from hiretext.inbox import services
-from hiretext.inbox.models import Attention
+from hiretext.inbox.models import Attention, ReplyNotice
 from hiretext.inbox.tests.conftest import inbound
 from hiretext.messaging.models import Conversation, Message
 
@@ -142,7 +142,7 @@ def test_a_long_reply_is_cut_in_the_subject_not_in_the_body(
     assert ("word " * 400).strip() in mailoutbox[0].body
 
 
-def test_emails_are_sent_by_a_task_not_in_the_webhook_request(
+def test_emails_are_sent_by_the_notifier_not_in_the_webhook_request(
     team, alex, client, mailoutbox, settings
 ):
     from django_tasks_db.models import DBTaskResult
@@ -151,12 +151,61 @@ def test_emails_are_sent_by_a_task_not_in_the_webhook_request(
     response = inbound(client, "Hi")
     assert response.status_code == 200
     assert mailoutbox == []
-    task = DBTaskResult.objects.get(task_path="hiretext.inbox.tasks.notify_reply")
     message = Message.objects.get(direction=Message.Direction.INBOUND)
-    assert task.args_kwargs["args"] == [message.pk]
-    # What the worker then does:
-    assert services.notify_reply(message.pk) == ["recruiter1@acme.test", "recruiter2@acme.test"]
-    assert len(mailoutbox) == 2
+    assert list(ReplyNotice.objects.values_list("message_id", flat=True)) == [message.pk]
+    assert not DBTaskResult.objects.exists()
+    # What the worker's notifier then does:
+    assert services.send_reply_emails() == 1
+    assert recipients(mailoutbox) == ["recruiter1@acme.test", "recruiter2@acme.test"]
+    assert not ReplyNotice.objects.exists()
+    assert services.send_reply_emails() == 0 and len(mailoutbox) == 2
+
+
+def test_the_notifier_takes_the_oldest_notices_first_and_goes_on_past_a_failure(
+    team, alex, client, mailoutbox, settings, monkeypatch, caplog
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.HIRETEXT_NOTIFY_THROTTLE_SECONDS = 0
+    for k in range(3):
+        inbound(client, f"Reply {k}", message_id=f"SIMn{k}")
+    first, _, third = Message.objects.filter(direction="in").order_by("id")
+    ReplyNotice.objects.create(message_id=10**12)  # its message is gone: nothing to send
+    real = services.notify_reply
+
+    def flaky(message_id, now=None):
+        if message_id == first.pk:
+            raise ConnectionError("SMTP down")
+        return real(message_id, now)
+
+    monkeypatch.setattr(services, "notify_reply", flaky)
+    assert services.send_reply_emails(limit=2) == 2  # the first two, the first failing
+    assert "Could not send the reply e-mails of message" in caplog.text
+    assert [m.subject for m in mailoutbox] == ["Alex Rivera replied: Reply 1"] * 2
+    assert list(ReplyNotice.objects.values_list("message_id", flat=True)) == [third.pk, 10**12]
+    assert services.send_reply_emails() == 2
+    assert [m.subject for m in mailoutbox][2:] == ["Alex Rivera replied: Reply 2"] * 2
+    assert not ReplyNotice.objects.exists()
+
+
+def test_the_worker_notifier_sends_until_stopped(team, alex, client, mailoutbox, settings):
+    import threading
+
+    from hiretext.accounts.management.commands.worker import notify_replies
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    inbound(client, "Hi")
+    stopping = threading.Event()
+    thread = threading.Thread(target=notify_replies, args=(stopping, 0.05))
+    thread.start()
+    try:
+        deadline = timezone.now() + timedelta(seconds=10)
+        while ReplyNotice.objects.exists() and timezone.now() < deadline:
+            stopping.wait(0.05)
+    finally:
+        stopping.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert recipients(mailoutbox) == ["recruiter1@acme.test", "recruiter2@acme.test"]
 
 
 def test_outbound_and_unknown_messages_send_nothing(team, alex, immediate, mailoutbox):
@@ -183,3 +232,35 @@ def test_a_failed_send_gives_the_slot_back(team, alex, client, mailoutbox, monke
     assert not Attention.objects.filter(notified_at__isnull=False).exists()
     monkeypatch.undo()
     assert len(services.notify_reply(message.pk)) == 2
+
+
+def test_parallel_notifiers_take_each_notice_once(team, alex, client, settings, monkeypatch):
+    """Notifiers on several workers (threads here, with their own connections) never take
+    the same notice: SKIP LOCKED on PostgreSQL, the single writer on SQLite."""
+    import threading
+
+    from django.db import connections
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    for k in range(24):
+        inbound(client, f"Reply {k}", message_id=f"SIMp{k}")
+    taken: list[int] = []
+    monkeypatch.setattr(services, "notify_reply", lambda message_id: taken.append(message_id))
+    start = threading.Barrier(4)
+
+    def notifier() -> None:
+        try:
+            start.wait(10)
+            while services.send_reply_emails(limit=3) > 0:
+                pass
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=notifier) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    received = Message.objects.filter(direction="in").values_list("id", flat=True)
+    assert sorted(taken) == sorted(received) and len(taken) == 24
+    assert not ReplyNotice.objects.exists()

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from hiretext.ats.models import ActivityEntry, Candidate
-from hiretext.inbox.models import Event
+from hiretext.inbox.models import Event, ReplyNotice
 from hiretext.inbox.tasks import notify_reply
 from hiretext.lib import tasks as task_queue
 from hiretext.messaging.models import Conversation, Message
@@ -27,7 +27,7 @@ def talking(client, alex, number, django_capture_on_commit_callbacks):
 
 
 @pytest.mark.django_db(transaction=True)  # real commits: the PostgreSQL event follows one
-def test_reply_is_stored_with_its_timeline_event_and_task_in_few_statements(
+def test_reply_is_stored_with_its_timeline_event_and_notice_in_few_statements(
     client, talking, number, django_capture_on_commit_callbacks
 ):
     Conversation.objects.filter(pk=talking.pk).update(unread=False)
@@ -37,7 +37,7 @@ def test_reply_is_stored_with_its_timeline_event_and_task_in_few_statements(
     ):
         response = inbound(client, "Yes, <b>10am</b> works", message_id="SIMreply")
     assert response.status_code == 200 and response.json() == {"received": 1, "stored": 1}
-    # route, begin, message, conversation, timeline, task, commit (+ the event, in the
+    # route, begin, message, conversation, timeline, notice, commit (+ the event, in the
     # transaction on SQLite or in its own round trip on PostgreSQL)
     # (PREPAREs, once per PostgreSQL connection, are not counted)
     executed = [q["sql"] for q in queries if not q["sql"].startswith("PREPARE")]
@@ -66,8 +66,12 @@ def test_reply_is_stored_with_its_timeline_event_and_task_in_few_statements(
         "message",
         {"direction": "in", "status": "received"},
     )
-    task = DBTaskResult.objects.get(args_kwargs={"args": [message.pk], "kwargs": {}})
-    assert task.task_path == "hiretext.inbox.tasks.notify_reply" and task.status == "READY"
+    # Its reply e-mails are left to the worker's notifier, and no task is queued for them.
+    assert list(ReplyNotice.objects.values_list("message_id", flat=True)) == [
+        talking.messages.order_by("id").first().pk,
+        message.pk,
+    ]
+    assert not DBTaskResult.objects.exists()
 
 
 def test_redelivered_reply_stores_nothing_more(client, talking):
@@ -75,7 +79,7 @@ def test_redelivered_reply_stores_nothing_more(client, talking):
         assert inbound(client, "Same", message_id="SIMtwice").status_code == 200
     assert Message.objects.filter(external_id="SIMtwice").count() == 1
     assert ActivityEntry.objects.filter(body="Same").count() == 1
-    assert DBTaskResult.objects.count() == 2  # the first message's and this one's
+    assert ReplyNotice.objects.count() == 2  # the first message's and this one's
 
 
 def test_person_who_changed_mobile_is_not_matched_by_the_old_conversation(

@@ -4,9 +4,12 @@
 (HIRETEXT_WORKER_THREADS). A task mostly waits on a carrier's or mail server's network
 round trip, so threads multiply what one process delivers: measured with a 50 ms carrier,
 one loop delivers under 20 messages/s and sixteen several hundred (BENCHMARKS.md). Every
-loop claims its task with SKIP LOCKED, so workers on many machines share one queue.
+loop claims its task with SKIP LOCKED, so workers on many machines share one queue. Each
+process also runs the reply-e-mail notifier (`inbox.services.send_reply_emails`), which
+claims its notices the same way.
 """
 
+import logging
 import os
 import signal
 import subprocess
@@ -17,6 +20,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, connections
 from django.utils.crypto import get_random_string
+
+log = logging.getLogger(__name__)
 
 
 def default_threads() -> int:
@@ -99,7 +104,10 @@ class Command(BaseCommand):
             finally:
                 connections.close_all()  # this thread's own connections
 
+        stopping = threading.Event()
+
         def stop(*_: object) -> None:
+            stopping.set()
             for worker in workers:
                 worker.running = False
 
@@ -110,8 +118,32 @@ class Command(BaseCommand):
             threading.Thread(target=loop, args=(w,), name=f"task-loop-{i}")
             for i, w in enumerate(workers)
         ]
+        threads.append(
+            threading.Thread(target=notify_replies, args=(stopping, interval), name="notifier")
+        )
         for thread in threads:
             thread.start()
         for thread in threads:
             while thread.is_alive():
                 thread.join(timeout=0.5)  # wakes up so signals are handled promptly
+
+
+def notify_replies(stopping: threading.Event, interval: float) -> None:
+    """The reply-e-mail notifier: send what received messages left to send, until stopped."""
+    from hiretext.inbox.models import ReplyNotice
+    from hiretext.inbox.services import REPLY_NOTICE_BATCH, send_reply_emails
+
+    try:
+        while not stopping.is_set():
+            handled = 0
+            try:
+                # A read first: an idle notifier never takes SQLite's write lock.
+                if ReplyNotice.objects.exists():
+                    handled = send_reply_emails()
+            except Exception:
+                log.exception("The reply-e-mail notifier failed; it tries again")
+                connections.close_all()
+            if handled < REPLY_NOTICE_BATCH:
+                stopping.wait(interval)
+    finally:
+        connections.close_all()  # this thread's own connections
