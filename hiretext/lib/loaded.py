@@ -61,3 +61,27 @@ def build[M: models.Model](model: type[M], row: Sequence[Any], start: int = 0) -
     if values[shape.pk_index] is None:
         return None
     return model.from_db(connection.alias, shape.attnames, values)
+
+
+@cache
+def _defaults(model: type[models.Model]) -> tuple[list[str], list[Any], list[int]]:
+    """Attnames, default values (None where the default is computed) and the positions of
+    computed defaults (callables), in `from_db`'s order."""
+    fields = model._meta.concrete_fields
+    computed = [k for k, field in enumerate(fields) if callable(field.default)]
+    values = [None if k in computed else field.get_default() for k, field in enumerate(fields)]
+    return [field.attname for field in fields], values, computed
+
+
+def written[M: models.Model](model: type[M], values: dict[str, Any]) -> M:
+    """The instance of a row just written with `values` (attnames; the rest take the
+    model's defaults), built as `from_db` builds a loaded row: positional arguments, which
+    cost a fraction of keyword ones on the hot paths."""
+    attnames, defaults, computed = _defaults(model)
+    row = defaults.copy()
+    for k in computed:
+        row[k] = model._meta.concrete_fields[k].get_default()
+    for k, attname in enumerate(attnames):
+        if attname in values:
+            row[k] = values[attname]
+    return model.from_db(connection.alias, attnames, row)

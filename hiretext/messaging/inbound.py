@@ -316,21 +316,22 @@ def _message(
 ) -> Message:
     """The stored message as a model instance, its conversation attached (no query)."""
     number_id, org_id, conversation_id, candidate_id, contact_id = route[:5]
-    conversation = Conversation(
-        pk=conversation_id,
-        organization_id=org_id,
-        number_id=number_id,
-        candidate_id=candidate_id,
-        contact_id=contact_id,
-        phone=event.from_e164,
-        last_message_at=fields["created_at"],
-        unread=True,
+    conversation = loaded.written(
+        Conversation,
+        {
+            "id": conversation_id,
+            "organization_id": org_id,
+            "number_id": number_id,
+            "candidate_id": candidate_id,
+            "contact_id": contact_id,
+            "phone": event.from_e164,
+            "last_message_at": fields["created_at"],
+            "unread": True,
+        },
     )
-    return Message(pk=message_id, conversation=conversation, **_model_fields(fields))
-
-
-def _model_fields(fields: dict[str, object]) -> dict[str, object]:
-    return {key: value for key, value in fields.items() if key != "conversation_id"}
+    message = loaded.written(Message, fields | {"id": message_id})
+    message.conversation = conversation
+    return message
 
 
 def _insert_once_sql() -> str:

@@ -132,12 +132,13 @@ class Message(models.Model):
     external_id = models.CharField(max_length=64, blank=True, help_text="The carrier's id")
     error_code = models.CharField(max_length=30, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
-    sender = models.ForeignKey(
+    sender = models.ForeignKey(  # indexed below only where set: received texts have none
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     idempotency_key = models.CharField(max_length=200, blank=True)
     allowance_units = models.PositiveIntegerField(default=0)
@@ -165,6 +166,9 @@ class Message(models.Model):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["conversation", "-id"], name="message_thread"),
             models.Index(fields=["organization", "-created_at", "-id"], name="message_org_recent"),
+            models.Index(
+                fields=["sender"], condition=Q(sender__isnull=False), name="message_sender"
+            ),
         ]
 
     def __str__(self) -> str:
