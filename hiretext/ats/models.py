@@ -243,7 +243,11 @@ class ActivityEntry(PersonRef):
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, null=True, blank=True, db_index=False
     )
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Not indexed: entries are read by person (the timelines below); only deleting a whole
+    # organisation looks them up by it, and every entry written would update the index.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     summary = models.CharField(max_length=300)
     body = models.TextField(blank=True, max_length=20_000)

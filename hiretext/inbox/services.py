@@ -113,7 +113,18 @@ def prune_events(now: datetime | None = None, keep: timedelta | None = None) -> 
     """Delete events older than HIRETEXT_EVENTS_KEEP_HOURS; a browser away longer reloads."""
     hours = int(getattr(settings, "HIRETEXT_EVENTS_KEEP_HOURS", 48))
     cutoff = (now or timezone.now()) - (keep if keep is not None else timedelta(hours=hours))
-    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    # Ids grow with time: everything up to the newest event older than the cutoff goes. Its
+    # id is found walking back from the newest through the kept window (no index on
+    # created_at, which every event written would have to update).
+    boundary = (
+        Event.objects.filter(created_at__lt=cutoff)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if boundary is None:
+        return 0
+    deleted, _ = Event.objects.filter(id__lte=boundary).delete()
     return deleted
 
 
