@@ -5,11 +5,12 @@ a retried webhook finds the message it stored and does nothing more.
 """
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from hiretext.numbers.models import PhoneNumber
 log = logging.getLogger(__name__)
 
 MAX_INBOUND_BODY = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Sent inside the transaction that stores an inbound message (the inbox listens: its event
 # commits with the message, or right after it on PostgreSQL).
@@ -91,12 +93,7 @@ def _route(number: PhoneNumber, phone: str) -> Conversation:
     """
     people = people_with_phone(number.organization_id, phone)
     if people:
-        existing = (
-            Conversation.objects.filter(number=number, phone=phone)
-            .exclude(candidate__isnull=True, contact__isnull=True)
-            .order_by("-last_message_at", "-id")
-            .first()
-        )
+        existing = _latest_conversation(number, phone)
         if existing is not None and existing.person in people:
             return existing
         return conversation_for(number, people[0])
@@ -114,6 +111,24 @@ def _route(number: PhoneNumber, phone: str) -> Conversation:
         return Conversation.objects.get(
             number=number, phone=phone, candidate__isnull=True, contact__isnull=True
         )
+
+
+def _person_conversations(number: PhoneNumber, phone: str) -> "QuerySet[Conversation]":
+    """The conversations of `phone` on `number` that belong to a person (one or two): read
+    unordered, so that SQLite seeks `conversation_route` instead of walking the number's
+    inbox in date order."""
+    return Conversation.objects.filter(number=number, phone=phone).exclude(
+        candidate__isnull=True, contact__isnull=True
+    )
+
+
+def _latest_conversation(number: PhoneNumber, phone: str) -> Conversation | None:
+    """The latest of them (as `_route_sql` orders: by last message, never-used last)."""
+    return max(
+        _person_conversations(number, phone),
+        key=lambda c: (c.last_message_at is not None, c.last_message_at or _EPOCH, c.pk),
+        default=None,
+    )
 
 
 def record_inbound(carrier: str, event: InboundSms) -> Message | None:
@@ -160,6 +175,11 @@ def _route_sql() -> str:
         model: connection.ops.quote_name(model._meta.db_table)
         for model in (PhoneNumber, Conversation, Candidate, Contact)
     }
+    # SQLite's planner would rather walk the number's whole inbox (`conversation_inbox`,
+    # in this order) than sort the phone's one or two rows: `+` takes the order off the
+    # index, so it seeks `conversation_route` (number, phone) and sorts what it finds.
+    plus = "+" if connection.vendor == "sqlite" else ""
+    latest_first = f"{plus}c2.last_message_at DESC NULLS LAST, {plus}c2.id DESC"
     return f"""
         SELECT n.id AS number_id, n.organization_id AS organization_id,
                c.id AS conversation_id, c.candidate_id AS candidate_id,
@@ -170,7 +190,7 @@ def _route_sql() -> str:
             WHERE c2.organization_id = n.organization_id AND c2.phone = %s
               AND c2.number_id = n.id
               AND (c2.candidate_id IS NOT NULL OR c2.contact_id IS NOT NULL)
-            ORDER BY c2.last_message_at DESC, c2.id DESC
+            ORDER BY {latest_first}
             LIMIT 1
         )
         LEFT JOIN {table[Candidate]} p ON p.id = c.candidate_id

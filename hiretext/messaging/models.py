@@ -70,12 +70,10 @@ class Conversation(models.Model):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["number", "-last_message_at", "-id"], name="conversation_inbox"),
             models.Index(fields=["organization", "phone"], name="conversation_org_phone"),
-            # An inbound text finds its conversation by our number and their phone, the latest
-            # first: with the order in the index, SQLite's planner stops walking the number's
-            # whole inbox (`conversation_inbox`) in date order looking for the phone.
-            models.Index(
-                fields=["number", "phone", "-last_message_at", "-id"], name="conversation_route"
-            ),
+            # An inbound text finds its conversation by our number and their phone (a person
+            # has one or two there; `inbound._route_sql` sorts those). Without the message
+            # time in it, a new message (which moves `conversation_inbox`) leaves it alone.
+            models.Index(fields=["number", "phone"], name="conversation_route"),
         ]
 
     def __str__(self) -> str:

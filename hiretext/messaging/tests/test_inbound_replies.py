@@ -183,3 +183,16 @@ def test_route_names_the_active_status_in_its_text():
     for sql in (_route_sql(), *_ROUTE_SQL.values()):
         assert "n.status = 'active'" in sql
         assert "status = %s" not in sql
+
+
+def test_the_general_route_seeks_the_phone_too(talking, number):
+    """The ORM's form of the route (new phones, keywords) reads `conversation_route` too."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's planner chooses by table size")
+    from hiretext.messaging.inbound import _person_conversations
+
+    sql, params = _person_conversations(number, ALEX).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "conversation_route (number_id=? AND phone=?)" in plan, plan
