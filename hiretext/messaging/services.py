@@ -577,12 +577,16 @@ def _record_receipt(message: Message, status: str, external_id: str) -> None:
     _advance(message, status, external_id=external_id)
 
 
-def _locked(message_id: int) -> Message | None:
+def _locked(message_id: int, *, with_person: bool = False) -> Message | None:
     """The SMS `message_id`, its row locked; its conversation, number and organisation
-    are read with it but not locked (that would serialise an organisation's sends)."""
+    (and, `with_person`, the conversation's person) are read with it but not locked (that
+    would serialise an organisation's sends)."""
+    related = ["conversation__number__organization"]
+    if with_person:
+        related += ["conversation__candidate", "conversation__contact"]
     return (
         Message.objects.select_for_update(of=("self",))
-        .select_related("conversation__number__organization")
+        .select_related(*related)
         .filter(pk=message_id, channel=Message.Channel.SMS)
         .first()
     )
@@ -592,7 +596,7 @@ def _claim(message_id: int) -> tuple[int, str, OutboundSms] | None:
     """Mark a deliverable message `sending` with one more attempt, and commit: (attempts,
     carrier, what to send); None when there is nothing to send (sent, failed, opted out)."""
     with transaction.atomic():
-        message = _locked(message_id)
+        message = _locked(message_id, with_person=True)
         if (
             message is None
             or message.status not in (Message.Status.QUEUED, Message.Status.SENDING)

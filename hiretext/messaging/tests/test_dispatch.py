@@ -47,3 +47,18 @@ def test_a_status_that_landed_before_the_receipt_is_not_moved_back(
     message = Message.objects.get(pk=accepted.message.pk)
     assert (message.status, message.external_id) == ("delivered", "SIMfast")
     assert used_this_month(number) == 1  # sent: nothing refunded
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_reads_the_person_with_the_message(recruiter, alex, number):
+    """One locked read brings message, conversation, number, organisation and person; then
+    the org-wide opt-out check and the claim's update (no lazy read of the person)."""
+    from django.test.utils import CaptureQueriesContext
+
+    accepted = services.send_message(recruiter, alex, "Hello")
+    with CaptureQueriesContext(connection) as queries:
+        attempts, carrier, sms = services._claim(accepted.message.pk)
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("BEGIN", "COMMIT"))]
+    assert len(statements) == 3, statements
+    assert "ats_candidate" in statements[0]  # the person, joined to the locked read
+    assert (attempts, sms.to_e164, sms.body) == (1, alex.mobile, "Hello")
