@@ -42,6 +42,15 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_permission_cache():
+    """Each test starts with no permissions kept: ids are reused after a rolled-back test,
+    and a user of the last test must not lend its permissions to this one's."""
+    from hiretext.accounts.permission_cache import forget_permissions
+
+    forget_permissions()
+
+
 @pytest.fixture
 def roles(db):
     ensure_roles()

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
 from hiretext.accounts.models import User
+from hiretext.accounts.permission_cache import with_cached_permissions
 from hiretext.lib.errors import NotFound
 
 type View = Callable[..., HttpResponse]
@@ -31,6 +32,9 @@ def page(*perms: str) -> Callable[[View], View]:
                     return HttpResponseClientRedirect(login["Location"])
                 return redirect_to_login(request.get_full_path())
             assert isinstance(user, User)
+            # Read at most every few seconds per process, as the API does (two statements
+            # on every page otherwise); templates' `perms` ask the same instance.
+            with_cached_permissions(user)
             missing = [p for p in perms if not user.has_perm(f"accounts.{p}")]
             if user.organization_id is None or missing:
                 return render(request, "web/forbidden.html", status=403)

@@ -45,3 +45,17 @@ def test_a_group_losing_a_permission_takes_effect_on_the_next_request(api_as, re
 @pytest.fixture
 def alex_like(make_person):
     return make_person("candidates", sms_consent=True)
+
+
+def test_pages_read_permissions_once_too_and_see_a_lost_role_at_once(client, recruiter):
+    client.force_login(recruiter)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/inbox/chats/").status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert client.get("/inbox/chats/").status_code == 200
+    reads = [
+        sum("auth_permission" in q["sql"] for q in c.captured_queries) for c in (first, second)
+    ]
+    assert reads == [2, 0]
+    recruiter.groups.set([Group.objects.get(name=Role.HIRING_MANAGER)])
+    assert client.get("/inbox/chats/").status_code == 403
