@@ -143,7 +143,7 @@ def test_the_main_thread_waits_in_the_kernel_and_gets_the_lock_at_its_release(po
     thread.join(10)
     released_at = results[0][1]
     assert got_it - started >= 0.25
-    assert got_it - released_at < 0.1  # handed over at the release
+    assert got_it - released_at < 1.0  # handed over at the release (room for a busy machine)
     assert polls == []  # woken by the kernel, not by a poll
     _alarm_untouched()
     assert sorted(Organization.objects.values_list("name", flat=True)) == ["Holder", "Waiter"]
