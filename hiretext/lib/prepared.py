@@ -28,9 +28,7 @@ def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     if connection.vendor == "sqlite":
         return _sqlite_fetchone(sql, params)
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()  # type: ignore[no-any-return, unused-ignore]
+        return _through_django(sql, params)
     import psycopg
 
     connection.validate_no_broken_transaction()
@@ -38,6 +36,12 @@ def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone() if cursor.description is not None else None
+
+
+def _through_django(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()  # type: ignore[no-any-return, unused-ignore]
 
 
 @lru_cache(maxsize=256)
@@ -49,9 +53,7 @@ def _qmark(sql: str) -> str:
 def _sqlite_fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     db = connections[DEFAULT_DB_ALIAS]
     if db.queries_logged or db.execute_wrappers:
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()  # type: ignore[no-any-return, unused-ignore]
+        return _through_django(sql, params)
     db.validate_no_broken_transaction()
     if db.connection is None:
         db.ensure_connection()

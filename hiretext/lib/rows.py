@@ -85,13 +85,6 @@ def _plan(model: type[models.Model]) -> tuple[_Column, ...]:
     return tuple(plan)
 
 
-def _value(column: _Column, values: Mapping[str, Any]) -> Any:
-    value = values.get(column.attname, _UNSET)
-    if value is _UNSET:
-        return _default(column)
-    return _prepare(column, value)
-
-
 def _default(column: _Column) -> Any:
     if column.constant is not _UNSET:
         return column.constant

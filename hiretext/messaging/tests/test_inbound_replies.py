@@ -52,7 +52,8 @@ def test_reply_is_stored_with_its_timeline_event_and_notice_in_few_statements(
     assert (message.segments, message.encoding) == (1, "GSM-7")
     talking.refresh_from_db()
     assert talking.unread and talking.last_message_at == message.created_at
-    entry = ActivityEntry.objects.get(ref_id=message.pk)
+    # ref_id is the message's id for SMS entries (a consent entry's is its event's id)
+    entry = ActivityEntry.objects.get(ref_id=message.pk, kind__startswith="sms")
     assert (entry.candidate_id, entry.kind, entry.summary, entry.body) == (
         talking.candidate_id,
         ActivityEntry.Kind.SMS_IN,
