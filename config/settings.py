@@ -127,7 +127,8 @@ if os.environ.get("HIRETEXT_TEST_DB_NAME"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Django's model backend; it loads the user with their organisation (one statement).
+AUTHENTICATION_BACKENDS = ["hiretext.accounts.backends.OrganizationBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
+from django.db.models.functions import Substr
 
 from hiretext.accounts.models import User
 from hiretext.ats import queries as ats_queries
@@ -22,6 +23,8 @@ from hiretext.numbers.models import PhoneNumber
 from hiretext.numbers.queries import number_for_user
 
 PAGE_SIZE = 25
+# How much of the latest message a list row reads; rows show at most 90 characters.
+SNIPPET_CHARACTERS = 200
 SEARCH_LIMIT = 10
 
 
@@ -36,10 +39,14 @@ def unread_count(user: User, number: PhoneNumber | None = None) -> int:
 
 
 def _with_last_message(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Each row's latest message, in the same query (index `message_thread`)."""
+    """Each row's latest message, in the same query (index `message_thread`).
+
+    Only the start of its body: lists show a line of it, and an e-mail's body can run to
+    hundreds of kilobytes. SNIPPET_CHARACTERS leaves room for combining marks, which
+    `truncatechars` does not count."""
     latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-id")
     return qs.select_related("candidate", "contact").annotate(
-        last_body=Subquery(latest.values("body")[:1]),
+        last_body=Subquery(latest.values(snippet=Substr("body", 1, SNIPPET_CHARACTERS))[:1]),
         last_direction=Subquery(latest.values("direction")[:1]),
     )
 

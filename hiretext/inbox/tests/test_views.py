@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from hiretext.inbox import events, queries
@@ -170,6 +171,21 @@ def test_chat_list_is_keyset_paginated_with_constant_queries(team, org, client):
     sql = " ".join(q["sql"] for q in second.captured_queries)
     assert "OFFSET" not in sql.upper()
     assert '("messaging_conversation"."last_message_at", "messaging_conversation"."id") <' in sql
+
+
+def test_list_rows_link_each_conversation_and_show_the_start_of_long_bodies(team, org, client):
+    number, _, r1, _, _ = team
+    made = many_conversations(number, org, r1, 3)
+    long_body = "É" + "x" * 5000  # an e-mail's body can be long; a row shows its start
+    made[0].messages.create(organization=org, direction="in", body=long_body, status="received")
+    client.force_login(r1)
+    html = client.get("/inbox/chats/list/").content.decode()
+    for conversation in made:
+        url = reverse("inbox:chat", args=[conversation.pk])
+        assert f'href="{url}" hx-get="{url}"' in html
+    assert "É" + "x" * 68 + "…" in html and "x" * 70 not in html
+    row = queries.inbox(r1).conversations[-1]
+    assert row.pk == made[0].pk and len(row.last_body) == queries.SNIPPET_CHARACTERS
 
 
 def test_unread_filter_and_bad_cursors(team, org, client):
