@@ -114,6 +114,9 @@ if SQLITE:
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
             " PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=10000;"
         ),
+        # From 5,000 pages on, each process's checkpointer copies the WAL beside the
+        # writers (hiretext/lib/sqlite/checkpoint.py); the 10,000 above is the backstop.
+        "checkpoint_frames": int(os.environ.get("HIRETEXT_SQLITE_CHECKPOINT_FRAMES", "5000")),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests run on a file as production does (WAL: concurrent writers wait their turn), not

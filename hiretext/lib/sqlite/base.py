@@ -13,6 +13,9 @@ worker) waits inside the kernel, woken the moment the lock is released, its wait
 a SIGALRM timer; polling every 0.2 ms instead left the lock idle for up to a poll between two
 writers, and inbound webhooks measured 9 % fewer a second. Other threads (the task worker's
 loops) cannot take signals, so they poll.
+
+OPTIONS["checkpoint_frames"] hands WAL checkpoints to a thread of each process that copies
+them beside the writers (`checkpoint`); 0 or absent leaves them to SQLite.
 """
 
 import fcntl
@@ -24,6 +27,8 @@ from typing import Any
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
+
+from hiretext.lib.sqlite.checkpoint import Checkpointer, checkpointer_for
 
 POLL_SECONDS = 0.0002
 
@@ -83,6 +88,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._writer_fd: int | None = None
         self._writer_held = False
+        self._checkpointer: Checkpointer | None = None
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        frames = int(params.pop("checkpoint_frames", 0) or 0)
+        if frames > 0 and not self.is_in_memory_db():
+            name = str(self.settings_dict["NAME"])
+            self._checkpointer = checkpointer_for(
+                name, f"{name}.writer", frames, float(params.get("timeout", 5))
+            )
+        return params
 
     def _writer_lock_fd(self) -> int | None:
         name = str(self.settings_dict["NAME"])
@@ -119,9 +135,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self) -> Any:
         try:
-            return super()._commit()  # type: ignore[misc]
+            committed = super()._commit()  # type: ignore[misc]
         finally:
             self._release_writer_lock()
+        if self._checkpointer is not None:
+            self._checkpointer.nudge()
+        return committed
 
     def _rollback(self) -> Any:
         try:
