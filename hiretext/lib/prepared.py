@@ -27,7 +27,12 @@ def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     """Run `sql` (with `%s` placeholders) prepared; its first row, if any."""
     if connection.vendor == "sqlite":
         return _sqlite_fetchone(sql, params)
-    if connection.vendor != "postgresql":
+    if (
+        connection.vendor != "postgresql"
+        or connection.queries_logged
+        or connection.execute_wrappers
+    ):
+        # Logged or wrapped (query-count tests, debugging): Django's cursor sees it.
         return _through_django(sql, params)
     import psycopg
 

@@ -10,6 +10,7 @@ import copy
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
@@ -21,7 +22,7 @@ from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.billing import services as billing
 from hiretext.carriers.base import CarrierError, OutboundSms, StatusUpdate, is_reference
 from hiretext.carriers.registry import get_carrier
-from hiretext.lib import prepared
+from hiretext.lib import loaded, prepared
 from hiretext.lib.errors import DomainError, PermissionDenied, ValidationFailed
 from hiretext.messaging import segments, signals
 from hiretext.messaging.models import Conversation, Message, PhoneOptOut
@@ -577,19 +578,52 @@ def _record_receipt(message: Message, status: str, external_id: str) -> None:
     _advance(message, status, external_id=external_id)
 
 
+@cache
+def _locked_statement(vendor: str, with_person: bool) -> str:
+    person = ", ".join(["", loaded.columns(Candidate, "ca"), loaded.columns(Contact, "ct")])
+    joins = (
+        " LEFT JOIN ats_candidate ca ON ca.id = c.candidate_id"
+        " LEFT JOIN ats_contact ct ON ct.id = c.contact_id"
+    )
+    return (
+        f"SELECT {loaded.columns(Message, 'm')}, {loaded.columns(Conversation, 'c')}, "  # noqa: S608
+        f"{loaded.columns(PhoneNumber, 'n')}, {loaded.columns(Organization, 'o')}"
+        f"{person if with_person else ''} FROM messaging_message m"
+        " JOIN messaging_conversation c ON c.id = m.conversation_id"
+        " JOIN numbers_phonenumber n ON n.id = c.number_id"
+        " JOIN accounts_organization o ON o.id = n.organization_id"
+        f"{joins if with_person else ''} WHERE m.id = %s AND m.channel = 'sms'"
+        # The message's row only: locking the conversation would serialise its sends.
+        + (" FOR UPDATE OF m" if vendor == "postgresql" else "")
+    )
+
+
 def _locked(message_id: int, *, with_person: bool = False) -> Message | None:
     """The SMS `message_id`, its row locked; its conversation, number and organisation
     (and, `with_person`, the conversation's person) are read with it but not locked (that
-    would serialise an organisation's sends)."""
-    related = ["conversation__number__organization"]
+    would serialise an organisation's sends). One prepared statement: each delivery runs
+    this twice, and the ORM spent longer building the five-table query than PostgreSQL
+    spent running it. SQLite needs no row lock: its writer lock is taken already."""
+    row = prepared.fetchone(_locked_statement(connection.vendor, with_person), [message_id])
+    if row is None:
+        return None
+    message = loaded.build(Message, row)
+    assert message is not None
+    start = loaded.width(Message)
+    conversation = loaded.build(Conversation, row, start)
+    start += loaded.width(Conversation)
+    number = loaded.build(PhoneNumber, row, start)
+    start += loaded.width(PhoneNumber)
+    organization = loaded.build(Organization, row, start)
+    assert conversation is not None and number is not None and organization is not None
+    number.organization = organization
     if with_person:
-        related += ["conversation__candidate", "conversation__contact"]
-    return (
-        Message.objects.select_for_update(of=("self",))
-        .select_related(*related)
-        .filter(pk=message_id, channel=Message.Channel.SMS)
-        .first()
-    )
+        start += loaded.width(Organization)
+        conversation.candidate = loaded.build(Candidate, row, start)
+        conversation.contact = loaded.build(Contact, row, start + loaded.width(Candidate))
+    conversation.number = number
+    message.conversation = conversation
+    return message
 
 
 def _claim(message_id: int) -> tuple[int, str, OutboundSms] | None:

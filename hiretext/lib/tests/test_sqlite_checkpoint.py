@@ -12,9 +12,7 @@ from django.db import connection, transaction
 from hiretext.accounts.models import Organization
 from hiretext.lib.sqlite.checkpoint import LOOK_EVERY_SECONDS, Checkpointer
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="SQLite's write-ahead log"
-)
+pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write-ahead log")
 
 
 def _log_frames(db: sqlite3.Connection) -> int:
