@@ -6,11 +6,14 @@ round trip, so threads multiply what one process delivers: measured with a 50 ms
 one loop delivers under 20 messages/s and sixteen several hundred (BENCHMARKS.md). Every
 loop claims its task with SKIP LOCKED, so workers on many machines share one queue. Each
 process also runs the reply-e-mail notifier (`inbox.services.send_reply_emails`), which
-claims its notices the same way.
+claims its notices the same way, and the housekeeping (`housekeeping`): every
+HIRETEXT_HOUSEKEEPING_SECONDS (an hour), this month's number charges and the pruning of
+old live-update events. Both are idempotent, so several processes may run them.
 """
 
 import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -22,6 +25,8 @@ from django.db import connection, connections
 from django.utils.crypto import get_random_string
 
 log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 3600.0
 
 
 def default_threads() -> int:
@@ -121,6 +126,11 @@ class Command(BaseCommand):
         threads.append(
             threading.Thread(target=notify_replies, args=(stopping, interval), name="notifier")
         )
+        every = float(os.environ.get("HIRETEXT_HOUSEKEEPING_SECONDS", HOUSEKEEPING_SECONDS))
+        if every > 0:
+            threads.append(
+                threading.Thread(target=housekeeping, args=(stopping, every), name="housekeeping")
+            )
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -145,5 +155,35 @@ def notify_replies(stopping: threading.Event, interval: float) -> None:
                 connections.close_all()
             if handled < REPLY_NOTICE_BATCH:
                 stopping.wait(interval)
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def housekeep() -> dict[str, int]:
+    """One round: record this month's number charges (and any month missed), and delete
+    live-update events past HIRETEXT_EVENTS_KEEP_HOURS. What each did."""
+    from hiretext.inbox.services import prune_events
+    from hiretext.numbers.services import charge_monthly
+
+    done = {}
+    for name, job in (("charges", charge_monthly), ("events_pruned", prune_events)):
+        try:
+            done[name] = job()
+        except Exception:
+            log.exception("Housekeeping: %s failed; it runs again next round", name)
+            connections.close_all()
+    return done
+
+
+def housekeeping(stopping: threading.Event, every: float) -> None:
+    """`housekeep` every `every` seconds until stopped; the first round a little after the
+    start, spread so that processes started together do not all run it at once."""
+    try:
+        while not stopping.wait(every * random.uniform(0.05, 0.15)):  # noqa: S311 - spreading
+            done = housekeep()
+            if any(done.values()):
+                log.info("Housekeeping: %s", done)
+            if stopping.wait(every * random.uniform(0.85, 0.95)):  # noqa: S311 - spreading
+                return
     finally:
         connections.close_all()  # this thread's own connections

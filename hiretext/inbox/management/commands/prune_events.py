@@ -1,7 +1,7 @@
 """`hiretext prune_events`: delete live-update events older than HIRETEXT_EVENTS_KEEP_HOURS.
 
-Run it daily (cron, or a scheduled `hiretext.inbox.tasks.prune_events` task). A browser
-away for longer than that reloads its state instead of replaying events.
+Every `hiretext worker` process runs it about hourly (its housekeeping); this command runs
+it by hand. A browser away for longer than that reloads its state instead of replaying events.
 """
 
 from datetime import timedelta

@@ -1,6 +1,7 @@
 """`hiretext numbers charge_monthly`: record this month's charge of every active number.
 
-Idempotent (one charge per number and month), so it is safe to run daily from cron.
+Idempotent (one charge per number and month). Every `hiretext worker` process runs it about
+hourly (its housekeeping); this command runs it by hand.
 """
 
 from typing import Any
