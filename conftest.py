@@ -43,6 +43,14 @@ def _fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: no sign-in attempts counted by an earlier one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_permission_cache():
     """Each test starts with no permissions kept: ids are reused after a rolled-back test,
     and a user of the last test must not lend its permissions to this one's."""

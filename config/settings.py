@@ -161,6 +161,12 @@ TASKS = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache holds the sign-in throttle's counts (hiretext/accounts/throttle.py): in Redis,
+# shared by every process, when REDIS_URL is set; else in each process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 
 # The simulator carrier signs its webhooks with this (derived from SECRET_KEY when unset);
 # HIRETEXT_SIMULATOR_ENABLED=0 hides its phone pages and API (a real carrier in production).

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from hiretext.accounts.forms import SignInForm
 from hiretext.api.core import api, register_routers
 from hiretext.web import views as web_views
 
@@ -12,7 +13,9 @@ urlpatterns = [
     path("webhooks/", include("hiretext.carriers.urls")),  # the busiest route: matched early
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
+from hiretext.accounts import throttle
 from hiretext.accounts.models import (
     ROLE_PERMISSIONS,
     ApiToken,
@@ -44,11 +45,16 @@ def create_user(
     return user
 
 
-def issue_token(email: str, password: str) -> str:
-    """Exchange e-mail and password for a new API token (the raw value is shown once)."""
+def issue_token(email: str, password: str, address: str = "") -> str:
+    """Exchange e-mail and password for a new API token (the raw value is shown once).
+
+    `address`: the client's, for the sign-in throttle (`throttle`), which it shares with
+    the sign-in page."""
+    throttle.attempt(email, address)
     user = authenticate(username=(email or "").strip().lower(), password=password)
     if user is None or not isinstance(user, User) or not user.is_active:
         raise DomainError("invalid_credentials", "E-mail or password is wrong.", status=401)
+    throttle.succeeded(email, address)
     _, raw = ApiToken.issue(user)
     return raw
 

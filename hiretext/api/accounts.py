@@ -5,6 +5,7 @@ from ninja import Router, Schema
 
 from hiretext.accounts.models import User
 from hiretext.accounts.services import issue_token
+from hiretext.accounts.throttle import client_address
 from hiretext.api.core import current_org
 from hiretext.api.schemas import Strict, Text254
 from hiretext.lib.pagination import paginate
@@ -23,7 +24,7 @@ class TokenOut(Schema):
 
 @router.post("/auth/token", auth=None, response=TokenOut)
 def create_token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
-    return {"token": issue_token(payload.email, payload.password)}
+    return {"token": issue_token(payload.email, payload.password, client_address(request))}
 
 
 class UserOut(Schema):

@@ -19,6 +19,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from hiretext.accounts.models import ApiToken, Organization, User, hash_token
 from hiretext.accounts.permission_cache import with_cached_permissions
+from hiretext.accounts.throttle import TooManyAttempts
 from hiretext.lib import loaded, prepared
 from hiretext.lib.errors import DomainError, PermissionDenied
 
@@ -34,6 +35,7 @@ TITLES = {
     409: "Conflict",
     413: "Request too large",
     422: "Unprocessable request",
+    429: "Too many requests",
     500: "Internal error",
 }
 
@@ -198,6 +200,8 @@ def _challenge(response: HttpResponse) -> HttpResponse:
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     extra = {"errors": exc.errors} if exc.errors else {}
     response = problem(exc.status, exc.code, exc.message, **extra)
+    if isinstance(exc, TooManyAttempts):
+        response["Retry-After"] = str(exc.retry_after)
     return _challenge(response) if exc.status == 401 else response
 
 
