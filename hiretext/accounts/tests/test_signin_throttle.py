@@ -1,5 +1,6 @@
 """Failed sign-ins are throttled per e-mail and address, on the page and the token API."""
 
+import os
 import threading
 
 import pytest
@@ -11,6 +12,25 @@ from hiretext.accounts import throttle
 pytestmark = pytest.mark.django_db
 
 TOKEN = "/api/v1/auth/token"
+# A Redis database of each test process's own (cleared here): 15, 14, … for gw0, gw1, …
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:6379/{15 - _WORKER % 8}",
+    }
+}
+
+
+@pytest.fixture(params=["memory", "redis"])
+def counts_in(request, settings):
+    """Each process's memory (no REDIS_URL) and Redis (shared by every process)."""
+    if request.param == "redis":
+        settings.CACHES = REDIS
+        from django.core.cache import cache
+
+        cache.clear()
+    return request.param
 
 
 def token(client, password, email="recruiter1@acme.test", address="127.0.0.1"):
@@ -23,7 +43,7 @@ def token(client, password, email="recruiter1@acme.test", address="127.0.0.1"):
 
 
 def test_the_api_refuses_after_too_many_wrong_passwords_then_lets_the_right_one_in_later(
-    client, recruiter, monkeypatch
+    client, recruiter, monkeypatch, counts_in
 ):
     for _ in range(throttle.MAX_FAILURES):
         assert token(client, "wrong").status_code == 401
@@ -78,7 +98,7 @@ def test_the_sign_in_page_signs_in_and_clears_the_count(client, recruiter):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_guesses_are_counted_too(recruiter):
+def test_parallel_guesses_are_counted_too(recruiter, counts_in):
     """Every attempt is counted before its password is checked, so a burst of parallel
     guesses gets no more tries than a sequence."""
     answers: list[int] = []
