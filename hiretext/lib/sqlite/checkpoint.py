@@ -74,6 +74,10 @@ class Checkpointer:
         16, `nBackfill` at byte 96, native byte order). The WAL file keeps its size when it
         starts over, so its size says nothing."""
         try:
+            if self._shm is not None and os.fstat(self._shm).st_nlink == 0:
+                # The last connection closed and SQLite deleted the file; a new one is made.
+                os.close(self._shm)
+                self._shm = None
             if self._shm is None:
                 self._shm = os.open(f"{self.path}-shm", os.O_RDONLY)
             header = os.pread(self._shm, _HEADER.size, 0)

@@ -62,6 +62,25 @@ def test_past_the_threshold_the_wal_is_copied_and_starts_again(tmp_path):
     assert reader.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_it_reads_the_new_wal_index_after_sqlite_made_one(tmp_path):
+    """When the last connection closes, SQLite deletes `-shm`, and the next connection makes
+    a new one: the checkpointer must read that, not the deleted file it had open (the WAL
+    would never seem to grow again)."""
+    path = str(tmp_path / "db.sqlite3")
+    db = _open(path)
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    checkpointer = Checkpointer(path, f"{path}.writer", frames=10**6, timeout=5)
+    checkpointer.nudge()  # opens `-shm`
+    assert checkpointer._wal_counts() is not None
+    db.close()  # the last connection: SQLite copies the WAL back and deletes both files
+    assert not os.path.exists(f"{path}-shm")
+    db = _open(path)
+    for _ in range(5):
+        db.execute("INSERT INTO t (body) VALUES (?)", ("x" * 3000,))
+    counts = checkpointer._wal_counts()
+    assert counts is not None and counts[0] == _log_frames(db) > 0
+
+
 def test_the_second_copy_waits_for_the_writer_in_progress(tmp_path):
     path = str(tmp_path / "db.sqlite3")
     db = _open(path)
