@@ -26,7 +26,7 @@ _HEADER = struct.Struct("=16xI76xI")
 # Once a checkpoint is done but the WAL did not start over (a reader was still on an
 # older snapshot), the next one waits for this fraction of `frames` new pages.
 AGAIN_AFTER = 10
-# A process looks at the WAL's size at most this often (a stat per commit otherwise).
+# A process reads the WAL's length at most this often (a read per commit otherwise).
 LOOK_EVERY_SECONDS = 0.005
 
 
@@ -35,7 +35,6 @@ class Checkpointer:
 
     def __init__(self, path: str, writer_lock_path: str, frames: int, timeout: float) -> None:
         self.path = path
-        self.wal_path = f"{path}-wal"
         self.writer_lock_path = writer_lock_path
         self.frames = frames
         self.timeout = timeout
