@@ -170,3 +170,11 @@ def api_as(client):
         return ApiClient(client, raw)
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last, on every worker. From the first one on, Playwright's sync API
+    keeps an event loop (with its own context) in the main thread; a plain test after it
+    opens database connections there that the test database's teardown never closes
+    (PostgreSQL then refuses to drop a database "being accessed by other users")."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
