@@ -42,6 +42,15 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture
+def client():
+    """The test client, with webhooks and bearer-token API calls on the machine middleware
+    (`hiretext.lib.wsgi`), as in production."""
+    from tests.routing_client import RoutingClient
+
+    return RoutingClient()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: no sign-in attempts counted by an earlier one."""

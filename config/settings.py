@@ -75,6 +75,11 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "hiretext.accounts.middleware.OrganizationTimezoneMiddleware",
 ]
+# Webhooks and bearer-token API calls (hiretext.lib.wsgi): no session, CSRF, user, messages.
+MACHINE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

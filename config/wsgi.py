@@ -1,6 +1,9 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
+
+from hiretext.lib.wsgi import Application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+application = Application()  # webhooks and token API calls skip the browser middleware
