@@ -15,6 +15,8 @@ from bench.server import serving
 
 ENDPOINTS = {
     "bare": Request("GET", "/bench/bare"),
+    # Where webhooks and bearer-token API calls are served (hiretext.lib.wsgi): for reference.
+    "bare_machine": Request("GET", "/webhooks/bench/bare"),
     "insert": Request("POST", "/bench/insert"),
     "insert_raw": Request("POST", "/bench/insert-raw"),
 }
@@ -44,7 +46,8 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
     bare, insert, raw = out["bare"], out["insert"], out["insert_raw"]
     out["lines"] = [
         f"bare view {bare['rps']:.0f} req/s (p50 {bare['p50_ms']:.1f} ms, "
-        f"p99 {bare['p99_ms']:.1f} ms)",
+        f"p99 {bare['p99_ms']:.1f} ms); on the machine middleware of webhooks and API "
+        f"calls {out['bare_machine']['rps']:.0f} req/s",
         f"one ORM INSERT {insert['rps']:.0f} req/s = {out['insert_vs_bare']:.2f} of bare; "
         f"raw-cursor INSERT {raw['rps']:.0f} req/s",
     ]

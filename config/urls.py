@@ -31,5 +31,9 @@ urlpatterns = [
 ]
 
 if settings.HIRETEXT_BENCH_ENDPOINTS:
+    from hiretext.benchprobe import views as bench_views
+
     # Calibration views for `make bench`; never mounted unless asked for.
     urlpatterns.insert(0, path("bench/", include("hiretext.benchprobe.urls")))
+    # The same bare view where webhooks are served: on the machine middleware.
+    urlpatterns.insert(0, path("webhooks/bench/bare", bench_views.bare, name="bench-bare-machine"))

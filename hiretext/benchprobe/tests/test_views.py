@@ -11,13 +11,17 @@ def bench_urls(settings):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "stack"), [("/bench/bare", "browser"), ("/webhooks/bench/bare", "machine")]
+)
 def test_bare_answers_200_without_touching_the_database(
-    client, bench_urls, django_assert_num_queries
+    client, bench_urls, django_assert_num_queries, path, stack
 ):
     with django_assert_num_queries(0):
-        response = client.get("/bench/bare")
+        response = client.get(path)
     assert response.status_code == 200
     assert response.content == b"ok"
+    assert client.handler.handled == [stack]
 
 
 @pytest.mark.django_db
@@ -32,5 +36,6 @@ def test_insert_writes_one_row_in_one_statement(
 
 
 @pytest.mark.django_db
-def test_probe_urls_are_absent_without_the_setting(client):
-    assert client.get("/bench/bare").status_code == 404
+@pytest.mark.parametrize("path", ["/bench/bare", "/webhooks/bench/bare"])
+def test_probe_urls_are_absent_without_the_setting(client, path):
+    assert client.get(path).status_code == 404

@@ -1,3 +1,8 @@
 from django.urls import include, path
 
-urlpatterns = [path("bench/", include("hiretext.benchprobe.urls"))]
+from hiretext.benchprobe import views
+
+urlpatterns = [
+    path("webhooks/bench/bare", views.bare),
+    path("bench/", include("hiretext.benchprobe.urls")),
+]
