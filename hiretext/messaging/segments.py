@@ -19,7 +19,7 @@ import codecs
 import re
 from bisect import bisect_right
 from functools import cache
-from itertools import accumulate, chain
+from itertools import accumulate
 from typing import NamedTuple
 
 from hiretext.messaging.unicode10 import RANGES
@@ -297,7 +297,7 @@ def _ucs2(text: str, n: int, at: int) -> tuple[int, str, int]:
         if units == n:
             return (-(-n // PART_UCS2), UCS2, n)
         return (_pack_units(raw, units, None), UCS2, n)
-    joined = "".join(chain.from_iterable(found))
+    joined = "".join([cluster + before for cluster, before in found])
     if _RARE.search(joined):
         return _ucs2_exact(text)
     characters = n - len(joined) + len(found)
