@@ -244,8 +244,11 @@ def count(text: str) -> tuple[int, str, int]:
     A plain tuple: building a NamedTuple costs more than the counting itself here.
     """
     n = len(text)
-    if text.isascii():
-        kinds = text.encode().translate(_ASCII_KINDS)
+    # "€" counts as any extension character does, so a text that is ASCII but for it is
+    # counted as ASCII with "^" in its place (bytes operations, no regex).
+    plain = text if text.isascii() else text.replace("€", "^")
+    if plain.isascii():
+        kinds = plain.encode().translate(_ASCII_KINDS)
         if 0 in kinds:
             # ASCII but not GSM-7 (a backtick, a control character): one unit per character.
             return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)

@@ -95,3 +95,17 @@ def test_gsm_escapes_around_part_boundaries(length, extras, rng):
 )
 def test_edge_texts_as_the_exact_way(text):
     assert segments.count(text) == exact(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*ASCII_LETTERS, *"^{}\\[~]|", "€", "`", "\x1b", "\r", "\n"]),
+        max_size=480,
+    )
+)
+def test_ascii_with_euro_signs_as_the_exact_way(chars):
+    """ASCII but for "€" takes the bytes path with "^" in its place: the same answer, escapes
+    at part boundaries and non-GSM-7 ASCII (UCS-2) included."""
+    text = "".join(chars)
+    assert segments.count(text) == exact(text)
