@@ -204,3 +204,13 @@ def test_pages_keep_the_browser_stack_through_the_application(wsgi):
     status, headers, _ = wsgi("get", "/")
     assert status == 302
     assert headers["Location"].startswith("/login/")
+
+
+def test_an_unknown_webhook_path_is_the_plain_404_page(wsgi, client):
+    """No session or user on the machine stack: the 404 page still renders (signed out)."""
+    status, headers, content = wsgi("get", "/webhooks/no/such/path")
+    assert status == 404
+    assert b"Page not found" in content
+    assert "sessionid" not in headers.get("Set-Cookie", "")
+    assert client.get("/webhooks/no/such/path").status_code == 404
+    assert client.handler.handled == ["machine"]
