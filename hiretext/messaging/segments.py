@@ -255,11 +255,24 @@ def count(text: str) -> tuple[int, str, int]:
         if _ESCAPE not in kinds:
             return (1 if n <= SINGLE_GSM else -(-n // PART_GSM), GSM7, n)
         return _gsm(kinds, n)
+    raw = codecs.utf_16_le_encode(text, "surrogatepass")[0]
+    units = len(raw) >> 1
+    if units > n:
+        # A character above the BMP (an emoji): UCS-2, and the scan for J starts anywhere.
+        return _ucs2(text, n, 0, raw, units)
     non_gsm = _NON_GSM.search(text)
     if non_gsm is None:
         latin1 = codecs.latin_1_encode(text.replace("€", "\x1b"), "replace")[0]
         return _gsm(latin1.translate(_LATIN1_KINDS), n)
-    return _ucs2(text, n, non_gsm.start())
+    at = non_gsm.start()
+    if (
+        text[at] < "\u0100"
+        and text[-1] < "\u0100"
+        and len(codecs.latin_1_encode(text, "ignore")[0]) == n
+    ):
+        # Latin-1 only (ç, â…): no joining character, one unit each.
+        return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
+    return _ucs2(text, n, at, raw, units)
 
 
 def segment_count(text: str) -> int:
@@ -284,14 +297,8 @@ def _gsm(kinds: bytes, n: int) -> tuple[int, str, int]:
         start = end - 1 if septet_kinds[end - 1] == _ESCAPE else end
 
 
-def _ucs2(text: str, n: int, at: int) -> tuple[int, str, int]:
-    """`at`: the first character outside GSM-7; the ones before are not in J."""
-    latin1 = text[at] < "\u0100" and text[-1] < "\u0100"
-    if latin1 and len(codecs.latin_1_encode(text, "ignore")[0]) == n:
-        # Latin-1 only (ç, â…): no joining character, one unit each.
-        return (1 if n <= SINGLE_UCS2 else -(-n // PART_UCS2), UCS2, n)
-    raw = codecs.utf_16_le_encode(text, "surrogatepass")[0]
-    units = len(raw) >> 1
+def _ucs2(text: str, n: int, at: int, raw: bytes, units: int) -> tuple[int, str, int]:
+    """`at`: no character before it is in J; `raw`: the text in UTF-16 (`units` long)."""
     found = _JOINED_CLUSTER.findall(text, at)
     if not found:
         # Every code point is its own cluster: one UTF-16 unit, or a surrogate pair.
