@@ -76,8 +76,10 @@ MIDDLEWARE = [
     "hiretext.accounts.middleware.OrganizationTimezoneMiddleware",
 ]
 # Webhooks and bearer-token API calls (hiretext.lib.wsgi): no session, CSRF, user, messages.
+# CommonMiddleware checks the Host header against ALLOWED_HOSTS on every request, as here.
 MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -5,8 +5,8 @@ cookie, use nothing the browser middleware provides (sessions, CSRF, the signed-
 flash messages, htmx, the organisation's time zone): their views check a signature or a
 token themselves and are CSRF-exempt. Passing them through that middleware cost about
 0.1 ms of Python per request, a fifth of an inbound webhook's time in its process. They
-keep `MACHINE_MIDDLEWARE` (security headers, HTTPS redirect) and everything else about
-Django's request cycle: the same URLs, views, signals and error handling.
+keep `MACHINE_MIDDLEWARE` (security headers, the HTTPS redirect, the Host check) and
+everything else about Django's request cycle: the same URLs, views, signals and errors.
 """
 
 from collections.abc import Callable, Iterable

@@ -165,6 +165,13 @@ def test_bad_webhooks_are_refused_through_the_application(
     assert not Message.objects.filter(external_id="W2").exists()
 
 
+def test_a_host_not_allowed_is_400_on_the_machine_stack_too(wsgi, alex, number):
+    body, headers = _signed({"message_id": "W4", "from": ALEX, "to": NUMBER, "body": "hi"})
+    status, _, _ = wsgi("post", "/webhooks/simulator/inbound", body, Host="evil.example", **headers)
+    assert status == 400
+    assert not Message.objects.filter(external_id="W4").exists()
+
+
 def test_a_wrong_method_on_a_webhook_is_405(wsgi):
     assert wsgi("get", "/webhooks/simulator/inbound")[0] == 405
 
