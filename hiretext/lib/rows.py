@@ -13,7 +13,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from hiretext.lib import prepared
@@ -85,25 +86,27 @@ def _plan(model: type[models.Model]) -> tuple[_Column, ...]:
     return tuple(plan)
 
 
-def _default(column: _Column) -> Any:
+def _default(column: _Column, db: BaseDatabaseWrapper) -> Any:
     if column.constant is not _UNSET:
         return column.constant
     value = timezone.now() if column.stamped else column.field.get_default()
-    return _prepare(column, value)
+    return _prepare(column, value, db)
 
 
-def _prepare(column: _Column, value: Any) -> Any:
+def _prepare(column: _Column, value: Any, db: BaseDatabaseWrapper) -> Any:
+    """`value` as the field saves it. `db`: the connection itself, not Django's proxy (each
+    attribute read through the proxy looks the connection up again: 1 µs)."""
     if column.plain and type(value) in _PLAIN_VALUES:
         return value
     if column.moment and type(value) is datetime:
-        key = (connection.vendor, value)
+        key = (db.vendor, value)
         found = _TIMES.get(key, _UNSET)
         if found is _UNSET:
             if len(_TIMES) >= _TIMES_KEPT:
                 _TIMES.clear()
-            found = _TIMES[key] = column.field.get_db_prep_save(value, connection)
+            found = _TIMES[key] = column.field.get_db_prep_save(value, db)
         return found
-    return column.field.get_db_prep_save(value, connection)
+    return column.field.get_db_prep_save(value, db)
 
 
 @dataclass(frozen=True)
@@ -138,13 +141,14 @@ def params(
     layout = _layout(model, frozenset(computed))
     out = layout.template.copy()
     slots = layout.slots
+    db = connections[DEFAULT_DB_ALIAS]
     for attname, value in values.items():
         slot = slots.get(attname)
         if slot is not None:
-            out[slot[0]] = _prepare(slot[1], value)
+            out[slot[0]] = _prepare(slot[1], value, db)
     for k, column in layout.needed:
         if out[k] is _UNSET:
-            out[k] = _default(column)
+            out[k] = _default(column, db)
     return out
 
 

@@ -68,7 +68,7 @@ def test_kept_date_times_are_prepared_as_the_field_prepares_them(org):
     column = next(c for c in rows._plan(Event) if c.attname == "created_at")
     assert column.moment
     for value in values:
-        assert rows._prepare(column, value) == field.get_db_prep_save(value, connection)
+        assert rows._prepare(column, value, connection) == field.get_db_prep_save(value, connection)
     assert len(rows._TIMES) <= rows._TIMES_KEPT
     from hiretext.messaging.tests.conftest import make_number
 
