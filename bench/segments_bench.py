@@ -3,6 +3,8 @@
 Peers: Twilio's `sms-segments-calculator` (the reference: our count must equal its count
 on every message), `split-sms` (npm) and `smsutil` (PyPI, `pip install '.[bench]'`).
 Throughput is messages per second, single core; the ratio is ours to the fastest peer.
+Each side counts in a fresh process of its own: the npm peers in node (`node/peers.js`),
+ours and smsutil in Python (`segments_python.py`).
 """
 
 from __future__ import annotations
@@ -11,34 +13,20 @@ import json
 import shutil
 import statistics
 import subprocess
-import time
+import sys
 from pathlib import Path
 from typing import Any
 
 from bench.core import Context, Unavailable
 from bench.corpus import corpus
+from bench.env import ROOT
 from bench.summary import verdict
 
 NODE_DIR = Path(__file__).with_name("node")
 GOAL_RATIO = 10.0
 
 
-def _time(fn: Any, texts: list[str], runs: int, at_least: float = 0.0) -> tuple[float, list[Any]]:
-    """Median seconds of `runs` passes over `texts`, more until `at_least` seconds in all:
-    a pass of a fast counter lasts a fraction of a second, and a short burst of another
-    process on the machine would otherwise move the median (the peers' passes last
-    seconds each)."""
-    seconds, out = [], []
-    while len(seconds) < runs or sum(seconds) < at_least:
-        t0 = time.perf_counter()
-        out = [fn(t) for t in texts]
-        seconds.append(time.perf_counter() - t0)
-    return statistics.median(seconds), out
-
-
 def run(ctx: Context) -> dict[str, Any]:
-    from hiretext.messaging import segments
-
     if not (NODE_DIR / "node_modules" / "sms-segments-calculator").is_dir() or not shutil.which(
         "node"
     ):
@@ -50,6 +38,7 @@ def run(ctx: Context) -> dict[str, Any]:
     path = ctx.work / "corpus.jsonl"
     path.write_text("\n".join(json.dumps(t, ensure_ascii=False) for t in texts) + "\n")
     runs = 1 if ctx.smoke else 3
+    at_least = 0.0 if ctx.smoke else 3.0  # seconds of our passes in all (bench.segments_python)
     ctx.say(f"segments: {size} messages; Twilio's calculator once, the others {runs}×")
     node = subprocess.run(
         ["node", str(NODE_DIR / "peers.js"), str(path), "1", str(runs)],
@@ -59,16 +48,25 @@ def run(ctx: Context) -> dict[str, Any]:
         timeout=600,
     )
     peers = json.loads(node.stdout)
-    ours_s, ours = _time(segments.count, texts, runs, at_least=0 if ctx.smoke else 3.0)
-    rates: dict[str, float] = {"hiretext": size / ours_s}
-    rates["sms-segments-calculator (Twilio)"] = size / statistics.median(peers["twilio"]["seconds"])
-    rates["split-sms"] = size / statistics.median(peers["split_sms"]["seconds"])
-    try:
-        import smsutil  # type: ignore[import-untyped]
-
-        smsutil_s, _ = _time(lambda t: len(smsutil.split(t).parts), texts, runs)
-        rates["smsutil"] = size / smsutil_s
-    except ImportError:
+    # Ours (and smsutil) in a fresh Python process, as the npm peers run in a fresh node.
+    python = subprocess.run(
+        [sys.executable, "-m", "bench.segments_python", str(path), str(runs), str(at_least)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    measured = json.loads(python.stdout)
+    ours = measured["hiretext"]["counts"]
+    rates: dict[str, float] = {
+        "hiretext": size / statistics.median(measured["hiretext"]["seconds"]),
+        "sms-segments-calculator (Twilio)": size / statistics.median(peers["twilio"]["seconds"]),
+        "split-sms": size / statistics.median(peers["split_sms"]["seconds"]),
+    }
+    if "smsutil" in measured:
+        rates["smsutil"] = size / statistics.median(measured["smsutil"]["seconds"])
+    else:
         ctx.say("segments: smsutil is not installed (pip install '.[bench]'); left out")
     mismatches = []
     for k, (text, mine, (count, encoding)) in enumerate(
