@@ -8,6 +8,7 @@ from django.db import connections
 from django.test import Client
 
 from hiretext.accounts import throttle
+from tests.threads import run_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -115,10 +116,6 @@ def test_parallel_guesses_are_counted_too(recruiter, counts_in):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=guess) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    run_threads(guess, 8)
     assert answers.count(401) == throttle.MAX_FAILURES
     assert answers.count(429) == 24 - throttle.MAX_FAILURES

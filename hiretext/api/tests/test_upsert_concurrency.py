@@ -9,6 +9,7 @@ from django.test import Client
 
 from hiretext.accounts.models import ApiToken
 from hiretext.ats.models import Candidate, ConsentEvent, Contact
+from tests.threads import run_threads
 
 
 @pytest.mark.django_db(transaction=True)
@@ -39,11 +40,7 @@ def test_ten_parallel_upserts_make_exactly_one_record(kind, model, recruiter, ot
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=upsert, args=(i,)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    run_threads(upsert, 10, indexed=True)
     assert not errors, errors
     statuses = sorted(status for status, _ in results)
     assert len(statuses) == 10

@@ -9,6 +9,7 @@ from hiretext.inbox import services
 from hiretext.inbox.models import Attention, ReplyNotice
 from hiretext.inbox.tests.conftest import inbound
 from hiretext.messaging.models import Conversation, Message
+from tests.threads import run_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -256,11 +257,7 @@ def test_parallel_notifiers_take_each_notice_once(team, alex, client, settings, 
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=notifier) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_threads(notifier, 4, timeout=30)
     received = Message.objects.filter(direction="in").values_list("id", flat=True)
     assert sorted(taken) == sorted(received) and len(taken) == 24
     assert not ReplyNotice.objects.exists()

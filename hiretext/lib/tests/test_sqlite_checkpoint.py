@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from hiretext.accounts.models import Organization
 from hiretext.lib.sqlite.checkpoint import LOOK_EVERY_SECONDS, Checkpointer
+from tests.threads import run_threads
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write-ahead log")
 
@@ -125,11 +126,7 @@ def test_the_backend_hands_checkpoints_over_and_writers_lose_nothing(monkeypatch
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    run_threads(write, 4, indexed=True)
     assert errors == []
     _wait_for(checkpointer, runs + 1)
     assert Organization.objects.filter(name__startswith="T").count() == 160

@@ -14,6 +14,7 @@ from hiretext.inbox.tasks import notify_reply
 from hiretext.lib import tasks as task_queue
 from hiretext.messaging.models import Conversation, Message
 from hiretext.messaging.tests.conftest import ALEX, inbound, make_candidate
+from tests.threads import run_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +149,7 @@ def test_parallel_redeliveries_of_a_reply_store_one_message(client, alex, number
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(deliver, 8, timeout=None)
     assert statuses == [200] * 8
     assert Message.objects.filter(external_id="SIMrace").count() == 1
     assert ActivityEntry.objects.filter(body="Again").count() == 1
