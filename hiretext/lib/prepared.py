@@ -46,6 +46,8 @@ def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
 def _through_django(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if cursor.description is None:  # a statement that returns no rows
+            return None
         return cursor.fetchone()  # type: ignore[no-any-return, unused-ignore]
 
 

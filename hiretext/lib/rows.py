@@ -180,3 +180,32 @@ def insert(model: type[models.Model], values: Mapping[str, Any], *, suffix: str 
     """
     row = prepared.fetchone(insert_statement(model, suffix), params(model, values))
     return row[0] if row else None
+
+
+@cache
+def _update_statement(model: type[models.Model], vendor: str, attnames: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    columns = {column.attname: column.field.column for column in _plan(model)}
+    assignments = ", ".join(f"{quote(str(columns[name]))} = %s" for name in attnames)
+    pk = quote(str(model._meta.pk.column))  # type: ignore[union-attr, unused-ignore]
+    return f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+
+
+def update(instance: models.Model, attnames: list[str]) -> None:
+    """`instance.save(update_fields=attnames)` as one cached UPDATE of those columns.
+
+    An `auto_now` field among them takes the current time, on the instance too, as `save`
+    does. Values pass through each field's `get_db_prep_save`. Like `insert`, it sends no
+    model signals: only for models nothing listens to.
+    """
+    model = type(instance)
+    db = connections[DEFAULT_DB_ALIAS]
+    plan = {column.attname: column for column in _plan(model)}
+    values = []
+    for name in attnames:
+        column = plan[name]
+        if getattr(column.field, "auto_now", False):
+            setattr(instance, name, timezone.now())
+        values.append(_prepare(column, getattr(instance, name), db))
+    values.append(instance.pk)
+    prepared.fetchone(_update_statement(model, db.vendor, tuple(attnames)), values)

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
@@ -22,7 +23,7 @@ from hiretext.ats.models import ActivityEntry, Candidate, ConsentEvent, Contact
 from hiretext.billing import services as billing
 from hiretext.carriers.base import CarrierError, OutboundSms, StatusUpdate, is_reference
 from hiretext.carriers.registry import get_carrier
-from hiretext.lib import loaded, prepared
+from hiretext.lib import loaded, prepared, rows
 from hiretext.lib.errors import DomainError, PermissionDenied, ValidationFailed
 from hiretext.messaging import segments, signals
 from hiretext.messaging.models import Conversation, Message, PhoneOptOut
@@ -585,10 +586,15 @@ def _locked_statement(vendor: str, with_person: bool) -> str:
         " LEFT JOIN ats_candidate ca ON ca.id = c.candidate_id"
         " LEFT JOIN ats_contact ct ON ct.id = c.contact_id"
     )
+    # With the person, whether the phone opted out organisation-wide (the claim's check).
+    opted_out = (
+        f", EXISTS (SELECT 1 FROM {PhoneOptOut._meta.db_table} p"  # noqa: S608 - model table
+        " WHERE p.organization_id = m.organization_id AND p.phone = c.phone)"
+    )
     return (
         f"SELECT {loaded.columns(Message, 'm')}, {loaded.columns(Conversation, 'c')}, "  # noqa: S608
         f"{loaded.columns(PhoneNumber, 'n')}, {loaded.columns(Organization, 'o')}"
-        f"{person if with_person else ''} FROM messaging_message m"
+        f"{person + opted_out if with_person else ''} FROM messaging_message m"
         " JOIN messaging_conversation c ON c.id = m.conversation_id"
         " JOIN numbers_phonenumber n ON n.id = c.number_id"
         " JOIN accounts_organization o ON o.id = n.organization_id"
@@ -598,15 +604,24 @@ def _locked_statement(vendor: str, with_person: bool) -> str:
     )
 
 
-def _locked(message_id: int, *, with_person: bool = False) -> Message | None:
-    """The SMS `message_id`, its row locked; its conversation, number and organisation
-    (and, `with_person`, the conversation's person) are read with it but not locked (that
-    would serialise an organisation's sends). One prepared statement: each delivery runs
-    this twice, and the ORM spent longer building the five-table query than PostgreSQL
-    spent running it. SQLite needs no row lock: its writer lock is taken already."""
-    row = prepared.fetchone(_locked_statement(connection.vendor, with_person), [message_id])
-    if row is None:
-        return None
+def _locked(message_id: int) -> Message | None:
+    """The SMS `message_id`, its row locked; its conversation, number and organisation are
+    read with it but not locked (that would serialise an organisation's sends). One
+    prepared statement: each delivery runs this twice, and the ORM spent longer building
+    the five-table query than PostgreSQL spent running it. SQLite needs no row lock: its
+    writer lock is taken already."""
+    row = prepared.fetchone(_locked_statement(connection.vendor, False), [message_id])
+    return None if row is None else _built(row, with_person=False)
+
+
+def _locked_for_claim(message_id: int) -> tuple[Message, bool] | None:
+    """`_locked`, with the conversation's person, and whether its phone opted out
+    organisation-wide (`phone_opted_out`), in the same statement."""
+    row = prepared.fetchone(_locked_statement(connection.vendor, True), [message_id])
+    return None if row is None else (_built(row, with_person=True), bool(row[-1]))
+
+
+def _built(row: tuple[Any, ...], *, with_person: bool) -> Message:
     message = loaded.build(Message, row)
     assert message is not None
     start = loaded.width(Message)
@@ -630,10 +645,12 @@ def _claim(message_id: int) -> tuple[int, str, OutboundSms] | None:
     """Mark a deliverable message `sending` with one more attempt, and commit: (attempts,
     carrier, what to send); None when there is nothing to send (sent, failed, opted out)."""
     with transaction.atomic():
-        message = _locked(message_id, with_person=True)
+        locked = _locked_for_claim(message_id)
+        if locked is None:
+            return None
+        message, phone_is_opted_out = locked
         if (
-            message is None
-            or message.status not in (Message.Status.QUEUED, Message.Status.SENDING)
+            message.status not in (Message.Status.QUEUED, Message.Status.SENDING)
             # The carrier's id is known: an earlier attempt reached it (its answer was lost,
             # its report was not), so sending again would text the person twice.
             or message.external_id
@@ -642,14 +659,13 @@ def _claim(message_id: int) -> tuple[int, str, OutboundSms] | None:
         conversation = message.conversation
         person = conversation.person
         if message.category != Message.Category.AUTOMATIC and (
-            (person is not None and person.sms_opted_out)
-            or phone_opted_out(message.organization_id, conversation.phone)
+            (person is not None and person.sms_opted_out) or phone_is_opted_out
         ):
             _fail(message, "opted_out", "Not sent: the recipient opted out before it was sent.")
             return None
         message.attempts += 1
         message.status = Message.Status.SENDING
-        message.save(update_fields=["attempts", "status", "updated_at"])
+        rows.update(message, ["attempts", "status", "updated_at"])
     sms = OutboundSms(
         from_e164=conversation.number.e164,
         to_e164=conversation.phone,
@@ -738,7 +754,7 @@ def _advance(
             message.error_message = (error_message or _status_text(status, error_code))[:300]
             fields += ["error_code", "error_message"]
     if fields:
-        message.save(update_fields=[*fields, "updated_at"])
+        rows.update(message, [*fields, "updated_at"])
     if "status" in fields:
         # As it is now: a later step of the same transaction must not rewrite this one.
         _announce(signals.message_status_changed, copy.copy(message))

@@ -51,14 +51,35 @@ def test_a_status_that_landed_before_the_receipt_is_not_moved_back(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_claim_reads_the_person_with_the_message(recruiter, alex, number):
-    """One locked read brings message, conversation, number, organisation and person; then
-    the org-wide opt-out check and the claim's update (no lazy read of the person)."""
+    """One locked read brings message, conversation, number, organisation, person and the
+    org-wide opt-out check; then the claim's update (no lazy read of the person)."""
     from django.test.utils import CaptureQueriesContext
 
     accepted = services.send_message(recruiter, alex, "Hello")
     with CaptureQueriesContext(connection) as queries:
         attempts, carrier, sms = services._claim(accepted.message.pk)
     statements = [q["sql"] for q in queries if not q["sql"].startswith(("BEGIN", "COMMIT"))]
-    assert len(statements) == 3, statements
+    assert len(statements) == 2, statements
     assert "ats_candidate" in statements[0]  # the person, joined to the locked read
+    assert "messaging_phoneoptout" in statements[0]
+    assert statements[1].startswith('UPDATE "messaging_message"')
     assert (attempts, sms.to_e164, sms.body) == (1, alex.mobile, "Hello")
+
+
+def test_update_writes_only_the_named_columns_and_stamps_auto_now(recruiter, alex, number):
+    from django.test.utils import CaptureQueriesContext
+
+    from hiretext.lib import rows
+
+    message = services.send_message(recruiter, alex, "Hello").message
+    before = Message.objects.get(pk=message.pk)
+    message.status, message.attempts = "sending", 3
+    message.body = "not written: not named"
+    with CaptureQueriesContext(connection) as queries:  # also through Django's cursor
+        rows.update(message, ["status", "attempts", "updated_at"])
+    assert len(queries) == 1 and queries[0]["sql"].startswith('UPDATE "messaging_message"')
+    after = Message.objects.get(pk=message.pk)
+    assert (after.status, after.attempts, after.body) == ("sending", 3, "Hello")
+    assert after.updated_at == message.updated_at > before.updated_at
+    rows.update(message, ["status"])  # outside a test's query capture: the prepared path
+    assert Message.objects.get(pk=message.pk).updated_at == after.updated_at

@@ -319,6 +319,29 @@ def test_opt_out_between_accept_and_send_stops_the_message(
     assert not SimulatorPhoneMessage.objects.exists()
 
 
+def test_phone_opt_out_between_accept_and_send_stops_the_message(
+    org, recruiter, alex, number, immediate
+):
+    """Only the organisation-wide row (the phone texted STOP to another of our numbers before
+    it was anyone's): the claim's locked read checks it too."""
+    accepted = services.send_message(recruiter, alex, "Hello")
+    PhoneOptOut.objects.create(organization=org, phone=alex.mobile, wording="STOP")
+    assert services.deliver(accepted.message.pk) == services.Outcome.DONE
+    message = Message.objects.get(pk=accepted.message.pk)
+    assert (message.status, message.error_code) == ("failed", "opted_out")
+    assert used_this_month(number) == 0
+    assert not SimulatorPhoneMessage.objects.exists()
+
+
+def test_another_organisations_opt_out_does_not_stop_a_message(
+    other_org, recruiter, alex, number, immediate
+):
+    accepted = services.send_message(recruiter, alex, "Hello")
+    PhoneOptOut.objects.create(organization=other_org, phone=alex.mobile)
+    assert services.deliver(accepted.message.pk) == services.Outcome.DONE
+    assert Message.objects.get(pk=accepted.message.pk).status == "sent"
+
+
 def test_deliver_twice_sends_once(recruiter, alex, number, immediate):
     accepted = services.send_message(recruiter, alex, "Hello")
     services.deliver(accepted.message.pk)

@@ -86,8 +86,8 @@ class Command(BaseCommand):
             stop()
 
     def run_loops(self, count: int, interval: float, queues: list[str]) -> None:
-        """`count` django-tasks-db loops in this process; SIGTERM lets each finish its task."""
-        from django_tasks_db.management.commands.db_worker import Worker
+        """`count` task loops in this process; SIGTERM lets each finish its task."""
+        from hiretext.lib.task_worker import Worker
 
         workers = [
             Worker(
