@@ -106,6 +106,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'hiretext.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that costs no round trip (lib/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "hiretext.lib.postgresql"
 if SQLITE:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Django's backend, with writers queued on a lock file (hiretext/lib/sqlite/base.py).
