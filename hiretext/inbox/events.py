@@ -163,6 +163,64 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     return int(event_id)
 
 
+def run_then_publish(
+    statement: tuple[str, str, list[Any]],
+    kind: str,
+    computed: dict[str, str],
+    source: str,
+    source_params: list[Any],
+    data: dict[str, Any],
+) -> tuple[tuple[Any, ...] | None, int | None]:
+    """PostgreSQL, outside a transaction: run `statement` (name, SQL, parameters: one
+    statement, prepared once per connection) in autocommit, then write the event its rows
+    describe as `_write_ordered` does, in one round trip instead of two.
+
+    The event's row is `INSERT … SELECT` from `source` (SQL over the committed rows, its
+    `%s` taking `source_params`), with `computed` columns (attname: expression) and `kind`,
+    `data` and the time as values; a `source` that finds nothing writes no event. Returns
+    the statement's first row and the event's id (None when none was written). A failure
+    is raised once the event's transaction is rolled back; the statement may have
+    committed before it, which the caller checks.
+    """
+    name, sql, params = statement
+    notify = backend_name() == "postgres"
+    returned = (
+        "pg_notify(%s::text, e.id::text || ':' || e.number_id::text)" if notify else "%s::text"
+    )
+    fields = {"kind": kind, "data": data, "created_at": timezone.now()}
+    event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
+    insert = rows.insert_select(Event, computed, source)
+    with connection.cursor() as cursor:
+        first = prepared.statement(cursor, name, sql, len(params))
+        event = prepared.statement(
+            cursor,
+            f"{name}_event_notify" if notify else f"{name}_event",
+            f"WITH e AS ({insert} RETURNING id, number_id) "  # noqa: S608 - our own SQL
+            f"SELECT {returned}, e.id, e.number_id FROM e",
+            len(event_values),
+        )
+        try:
+            cursor.execute(
+                f"{first}; COMMIT; BEGIN; SET LOCAL synchronous_commit TO OFF; "
+                f"SELECT pg_advisory_xact_lock(%s); {event}; COMMIT",
+                [*params, EVENT_LOCK, *event_values],
+            )
+        except BaseException:
+            cursor.execute("ROLLBACK")  # the event's transaction, if it was open
+            raise
+        row = cursor.fetchone() if cursor.description is not None else None
+        event_id = number_id = None
+        for _ in range(5):  # COMMIT, BEGIN, SET, the lock, the event (its row, if written)
+            cursor.nextset()
+        if cursor.description is not None:
+            written = cursor.fetchone()
+            if written is not None:
+                event_id, number_id = int(written[1]), int(written[2])
+    if event_id is not None and backend_name() == "redis":
+        _redis_publish(f"{event_id}:{number_id}")
+    return row, event_id
+
+
 def _redis_publish(payload: str) -> None:
     import redis
 

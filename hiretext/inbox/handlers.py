@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 def on_message_received(sender: Any, message: Message, **kwargs: Any) -> None:
     from hiretext.inbox import services, tasks
 
-    services.publish_message(message, after_commit=True)
+    if not kwargs.get("event_published"):
+        services.publish_message(message, after_commit=True)
     if tasks.run_inline():
         # No worker runs with an immediate task backend: send the e-mails once committed.
         transaction.on_commit(services.send_reply_emails, robust=True)

@@ -5,11 +5,12 @@ a retried webhook finds the message it stored and does nothing more.
 """
 
 import logging
+import zlib
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
@@ -40,7 +41,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Sent inside the transaction that stores an inbound message (the inbox listens: its event
 # commits with the message, or right after it on PostgreSQL).
-message_received = Signal()  # kwargs: message
+message_received = Signal()  # kwargs: message, event_published
 
 # Rows written with every stored inbound message, in the transaction that stores it (the
 # inbox registers its reply-e-mail notices): a message is never stored without them. A row
@@ -54,12 +55,15 @@ def write_with_each_message(model: type[models.Model], field: str = "message_id"
         _rows_with_each_message.append((model, field))
 
 
-def announce_stored(message: Message, *, rows_written: bool = False) -> None:
-    """Inside the storing transaction: write the registered rows, tell the listeners."""
+def announce_stored(
+    message: Message, *, rows_written: bool = False, event_published: bool = False
+) -> None:
+    """Inside the storing transaction: write the registered rows, tell the listeners
+    (`event_published`: the inbox's event of the message is written already)."""
     if not rows_written:
         for model, field in _rows_with_each_message:
             prepared.fetchone(rows.insert_statement(model), rows.params(model, {field: message.pk}))
-    message_received.send(sender=Message, message=message)
+    message_received.send(sender=Message, message=message, event_published=event_published)
 
 
 def help_text(org: Organization, number: PhoneNumber) -> str:
@@ -277,15 +281,64 @@ def _store_reply_in_one_statement(
     ]
     for model, field in written:
         params += rows.params(model, {}, computed={field: "m.id"})
-    row = prepared.fetchone(_store_sql(written), params)
+    sql = _store_sql(written)
+    event_published = False
+    if connection.in_atomic_block or not message_received.has_listeners(Message):
+        row = prepared.fetchone(sql, params)
+    else:
+        row, event_published = _store_and_publish(sql, params, event, fields)
     if row is None or row[5] != event.from_e164:
         return None
     if row[6] is None:  # a redelivery: the carrier's id is stored already
         return _stored(fields["carrier"], event)
     fields |= {"organization_id": row[1], "conversation_id": row[2]}
     message = _message(row[6], row, event, fields)
-    announce_stored(message, rows_written=True)
+    announce_stored(message, rows_written=True, event_published=event_published)
     return message
+
+
+def _store_and_publish(
+    sql: str, params: list[Any], event: InboundSms, fields: dict[str, Any]
+) -> tuple[tuple[Any, ...] | None, bool]:
+    """The statement, then the inbox's event of the message it stored, in one round trip
+    (`inbox.events.run_then_publish`: the event is ordered as every event is). The event
+    is found by the carrier's id and this request's clock reading: a redelivery, whose
+    message was stored earlier, writes none. (The row; whether the event was written.)"""
+    from hiretext.inbox import events
+    from hiretext.inbox.models import Event
+
+    name = f"hx_inbound_{zlib.crc32(sql.encode()):08x}"
+    quote = connection.ops.quote_name
+    source = (
+        f"{quote(Message._meta.db_table)} m "
+        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
+        "WHERE m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '') "
+        "AND m.created_at = %s"
+    )
+    found_by = [fields["carrier"], fields["external_id"], _db_time(fields["created_at"])]
+    try:
+        row, event_id = events.run_then_publish(
+            (name, sql, params),
+            Event.Kind.MESSAGE,
+            {
+                "number_id": "c.number_id",
+                "conversation_id": "m.conversation_id",
+                "message_id": "m.id",
+            },
+            source,
+            found_by,
+            {"direction": Message.Direction.INBOUND, "status": Message.Status.RECEIVED},
+        )
+    except DatabaseError:
+        stored = _stored(fields["carrier"], event)
+        if stored is None or stored.created_at != fields["created_at"]:
+            raise  # the statement did not store it: as a failed statement always was
+        # Stored and committed; only its event failed: the listeners write it (as the
+        # other paths do).
+        log.warning("Inbound message %s stored; its inbox event failed", stored.pk, exc_info=True)
+        route = prepared.fetchone(_route_sql(), [event.from_e164, event.to_e164, stored.carrier])
+        return (None if route is None else (*route, stored.pk)), False
+    return row, event_id is not None
 
 
 _FROM_ROUTE = {"organization_id": "r.organization_id", "conversation_id": "r.conversation_id"}

@@ -6,12 +6,15 @@ import pytest
 from django.db import connection, connections
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from hiretext.ats.models import ActivityEntry, Candidate
+from hiretext.carriers.base import InboundSms
 from hiretext.inbox.models import Event, ReplyNotice
 from hiretext.inbox.tasks import notify_reply
 from hiretext.lib import tasks as task_queue
+from hiretext.messaging.inbound import record_inbound
 from hiretext.messaging.models import Conversation, Message
 from hiretext.messaging.tests.conftest import ALEX, inbound, make_candidate
 from tests.threads import run_threads
@@ -194,3 +197,122 @@ def test_the_general_route_seeks_the_phone_too(talking, number):
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
     assert "conversation_route (number_id=? AND phone=?)" in plan, plan
+
+
+# --- PostgreSQL: the reply and its inbox event in one round trip --------------------------
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's event ordering"
+)
+
+
+def _events_of(message):
+    return list(
+        Event.objects.filter(message_id=message.pk).values_list(
+            "kind", "number_id", "conversation_id", "data"
+        )
+    )
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
+def test_reply_and_its_event_are_one_round_trip_and_a_redelivery_adds_no_event(
+    client, talking, number
+):
+    with CaptureQueriesContext(connection) as queries:
+        assert inbound(client, "On my way", message_id="SIMone").status_code == 200
+    executed = [q["sql"] for q in queries if not q["sql"].startswith("PREPARE")]
+    assert len(executed) == 1, [sql[:80] for sql in executed]
+    assert "EXECUTE hx_inbound_" in executed[0] and "pg_advisory_xact_lock" in executed[0]
+    message = Message.objects.get(external_id="SIMone")
+    expected = [("message", number.pk, talking.pk, {"direction": "in", "status": "received"})]
+    assert _events_of(message) == expected
+    assert ReplyNotice.objects.filter(message_id=message.pk).count() == 1
+    assert inbound(client, "On my way", message_id="SIMone").status_code == 200  # again
+    assert Message.objects.filter(external_id="SIMone").count() == 1
+    assert _events_of(message) == expected
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_event_that_fails_after_the_reply_committed_is_written_by_the_listener(
+    client, talking, number, monkeypatch
+):
+    from django.db import DatabaseError
+
+    from hiretext.inbox import events
+    from hiretext.lib import prepared
+
+    def store_then_fail(statement, *args, **kwargs):
+        _, sql, params = statement
+        prepared.fetchone(sql, params)  # committed (autocommit)
+        raise DatabaseError("the event's transaction failed")
+
+    monkeypatch.setattr(events, "run_then_publish", store_then_fail)
+    assert inbound(client, "Still there?", message_id="SIMlate").status_code == 200
+    message = Message.objects.get(external_id="SIMlate")
+    assert _events_of(message) == [
+        ("message", number.pk, talking.pk, {"direction": "in", "status": "received"})
+    ]
+    assert ActivityEntry.objects.filter(ref_id=message.pk, kind="sms_in").count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_before_anything_was_stored_is_raised_and_stores_nothing(
+    client, talking, monkeypatch
+):
+    from django.db import DatabaseError
+
+    from hiretext.inbox import events
+
+    def fail(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(events, "run_then_publish", fail)
+    sms = InboundSms(
+        external_id="SIMlost",
+        from_e164=ALEX,
+        to_e164=talking.number.e164,
+        body="Hi",
+        occurred_at=timezone.now(),
+    )
+    with pytest.raises(DatabaseError):
+        record_inbound("simulator", sms)
+    assert not Message.objects.filter(external_id="SIMlost").exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_reply_notifies_listeners_with_its_event(client, talking, number, settings):
+    import psycopg
+
+    settings.HIRETEXT_EVENTS_BACKEND = "postgres"
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as listener:
+        listener.execute("LISTEN hiretext_events")
+        assert inbound(client, "Ping", message_id="SIMping").status_code == 200
+        payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+    event = Event.objects.get(message_id=Message.objects.get(external_id="SIMping").pk)
+    assert payloads == [f"{event.pk}:{number.pk}"]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_reply_is_published_to_redis_with_its_event(client, talking, number, settings):
+    import redis
+
+    from hiretext.inbox.tests.test_fanout import _reachable
+
+    if not _reachable("127.0.0.1", 6379):
+        pytest.skip("Redis on 127.0.0.1:6379 (as in CI); test_fanout covers a private server")
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    settings.HIRETEXT_EVENTS_BACKEND = "redis"
+    subscriber = redis.Redis.from_url(settings.REDIS_URL).pubsub()
+    subscriber.subscribe("hiretext_events")
+    assert subscriber.get_message(timeout=2)["type"] == "subscribe"
+    assert inbound(client, "Ping", message_id="SIMredis").status_code == 200
+    published = subscriber.get_message(timeout=5)
+    subscriber.close()
+    event = Event.objects.get(message_id=Message.objects.get(external_id="SIMredis").pk)
+    assert published["data"].decode() == f"{event.pk}:{number.pk}"
