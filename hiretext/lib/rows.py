@@ -207,5 +207,7 @@ def update(instance: models.Model, attnames: list[str]) -> None:
         if getattr(column.field, "auto_now", False):
             setattr(instance, name, timezone.now())
         values.append(_prepare(column, getattr(instance, name), db))
-    values.append(instance.pk)
+    pk = model._meta.pk
+    assert pk is not None
+    values.append(pk.get_db_prep_value(instance.pk, db))
     prepared.fetchone(_update_statement(model, db.vendor, tuple(attnames)), values)

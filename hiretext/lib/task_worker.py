@@ -7,21 +7,23 @@ the same row is claimed by one UPDATE that picks it (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL; SQLite's single writer serialises the statement) and returns it. Which task it
 picks, and what the row says afterwards, are the library's: ready, of this backend and
 these queues, the highest priority, then the earliest run-after, then the oldest; status
-RUNNING, started now, this worker's id appended. Running the task and recording its
-outcome stay the library's own (`Worker.run_task`).
+RUNNING, started now, this worker's id appended. Running the task stays the library's own
+(`Worker.run_task`); a success is recorded by one cached UPDATE of the columns the library's
+`set_successful` saves (`mark_successful`), a failure by the library.
 """
 
 import time
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from django.db import OperationalError, close_old_connections, connection
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker as LibraryWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import is_locked_database_exception
 
-from hiretext.lib import loaded, prepared
+from hiretext.lib import loaded, prepared, rows
 
 
 @cache
@@ -65,6 +67,19 @@ def claim_next(
     return None if row is None else loaded.build(DBTaskResult, row)
 
 
+def mark_successful(task_result: "DBTaskResult[Any, Any]", return_value: Any) -> None:
+    """`DBTaskResult.set_successful`: the same fields, written by one cached UPDATE."""
+    task_result.status = TaskResultStatus.SUCCESSFUL
+    task_result.finished_at = timezone.now()
+    task_result.return_value = return_value
+    task_result.exception_class_path = ""
+    task_result.traceback = ""
+    rows.update(
+        task_result,
+        ["status", "return_value", "finished_at", "exception_class_path", "traceback"],
+    )
+
+
 class Worker(LibraryWorker):
     """django-tasks-db's `Worker`, claiming with `claim_next`. `run` keeps the library's
     loop: connections checked around each task, a locked SQLite is "no task yet", an idle
@@ -87,3 +102,7 @@ class Worker(LibraryWorker):
             close_old_connections()
             if self.running and task_result is None:
                 time.sleep(self.interval)
+
+    def run_task(self, db_task_result: "DBTaskResult[Any, Any]") -> None:
+        db_task_result.set_successful = partial(mark_successful, db_task_result)
+        super().run_task(db_task_result)

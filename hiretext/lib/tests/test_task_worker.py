@@ -107,6 +107,8 @@ def test_the_loop_runs_tasks_and_records_success_and_failure():
     assert ran == ["a"]
     done = DBTaskResult.objects.get(pk=ok.id)
     assert (done.status, done.return_value, done.worker_ids) == ("SUCCESSFUL", "A", ["w-test"])
+    assert done.finished_at is not None and done.started_at <= done.finished_at
+    assert (done.exception_class_path, done.traceback) == ("", "")
     failed = DBTaskResult.objects.get(pk=bad.id)
     assert failed.status == "FAILED" and failed.exception_class_path == "builtins.ValueError"
     assert "no" in failed.traceback
@@ -148,3 +150,25 @@ def test_parallel_loops_never_claim_one_task_twice():
     assert not DBTaskResult.objects.filter(status="READY").exists()
     for row in DBTaskResult.objects.all():
         assert len(row.worker_ids) == 1
+
+
+def test_success_is_recorded_as_the_librarys_set_successful_records_it(db):
+    """The same columns as `DBTaskResult.set_successful`, in one UPDATE."""
+    from django.test.utils import CaptureQueriesContext
+
+    from hiretext.lib.task_worker import mark_successful
+
+    ours, theirs = remember.enqueue("a"), remember.enqueue("b")
+    mine = claim_next("w", "default", None)
+    other = claim_next("w", "default", None)
+    with CaptureQueriesContext(connection) as queries:
+        mark_successful(mine, {"sent": 1})
+    assert len(queries) == 1 and queries[0]["sql"].startswith("UPDATE")
+    other.set_successful({"sent": 1})
+    columns = ["status", "return_value", "exception_class_path", "traceback", "worker_ids"]
+    a, b = (
+        DBTaskResult.objects.filter(pk=pk).values(*columns, "finished_at").get()
+        for pk in (ours.id, theirs.id)
+    )
+    assert a.pop("finished_at") is not None and b.pop("finished_at") is not None
+    assert a == b
