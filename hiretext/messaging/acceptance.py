@@ -16,12 +16,10 @@ When the allowance cannot pay for the whole text, the statement writes nothing a
 general path (`services._accept`: what is left, then credits) runs in a transaction.
 """
 
-import logging
-import zlib
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -35,8 +33,6 @@ from hiretext.numbers.models import MonthlyUsage
 
 if TYPE_CHECKING:
     from hiretext.messaging.services import _Request
-
-log = logging.getLogger(__name__)
 
 _ENTRY_FROM_MESSAGE = {"ref_id": "m.id"}
 _TASK_FROM_MESSAGE = {
@@ -128,76 +124,20 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
     if task is not None:
         params += rows.params(DBTaskResult, task, computed=_TASK_FROM_MESSAGE)
     sql = _statement(task is not None)
-    event_published = False
     if connection.in_atomic_block:  # a caller's transaction: a failure must not break it
         with transaction.atomic():
             row = prepared.fetchone(sql, params)
-    elif signals.message_sent.has_listeners(Message):
-        row, event_published = _accept_and_publish(sql, params, fields)
     else:
         row = prepared.fetchone(sql, params)
     if row is None:
         return None
     message = Message(pk=row[0], conversation=conversation, sender=actor, **_model(fields))
-    # Committed already (autocommit): the inbox's event is written now (unless it was, in
-    # the same round trip), and another task backend (the immediate one in tests) is
-    # handed the delivery.
-    signals.message_sent.send(sender=Message, message=message, event_published=event_published)
+    # Committed already (autocommit): the inbox's event is written now, and another task
+    # backend (the immediate one in tests) is handed the delivery.
+    signals.message_sent.send(sender=Message, message=message)
     if task is None:
         transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
     return message
-
-
-def _accept_and_publish(
-    sql: str, params: list[Any], fields: dict[str, Any]
-) -> tuple[tuple[Any, ...] | None, bool]:
-    """The statement, then the inbox's event of the message it wrote, in one round trip
-    (`inbox.events.run_then_publish`). The event finds the message by organisation and
-    this request's clock reading (`message_org_recent`), sender and conversation. (The
-    row; whether the event was written.) An IntegrityError (a parallel request took the
-    Idempotency-Key) is raised as the plain statement raises it."""
-    from hiretext.inbox import events
-    from hiretext.inbox.models import Event
-
-    quote = connection.ops.quote_name
-    source = (
-        f"{quote(Message._meta.db_table)} m "
-        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
-        "WHERE m.organization_id = %s AND m.created_at = %s AND m.sender_id = %s "
-        "AND m.conversation_id = %s AND m.direction = 'out'"
-    )
-    created_at = Message._meta.get_field("created_at").get_db_prep_save(
-        fields["created_at"], connection
-    )
-    found_by = [
-        fields["organization_id"],
-        created_at,
-        fields["sender_id"],
-        fields["conversation_id"],
-    ]
-    try:
-        row, event_id = events.run_then_publish(
-            (f"hx_send_{zlib.crc32(sql.encode()):08x}", sql, params),
-            Event.Kind.MESSAGE,
-            {
-                "number_id": "c.number_id",
-                "conversation_id": "m.conversation_id",
-                "message_id": "m.id",
-            },
-            source,
-            found_by,
-            {"direction": Message.Direction.OUTBOUND, "status": Message.Status.QUEUED},
-        )
-    except IntegrityError:
-        raise
-    except DatabaseError:
-        stored = prepared.fetchone(f"SELECT m.id FROM {source}", found_by)  # noqa: S608
-        if stored is None:
-            raise  # the statement wrote nothing: as a failed statement always was
-        # Written and committed; only its event failed: the listeners write it.
-        log.warning("Message %s accepted; its inbox event failed", stored[0], exc_info=True)
-        return stored, False
-    return row, event_id is not None
 
 
 def _model(fields: dict[str, Any]) -> dict[str, Any]:

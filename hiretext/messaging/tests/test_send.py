@@ -1,7 +1,6 @@
 """Sending: every refusal code, the reservation, idempotency, the worker and its retries."""
 
 import pytest
-from django.db import connection
 
 from hiretext.accounts.models import Organization, Role
 from hiretext.ats import services as ats_services
@@ -348,81 +347,3 @@ def test_deliver_twice_sends_once(recruiter, alex, number, immediate):
     services.deliver(accepted.message.pk)
     services.deliver(accepted.message.pk)
     assert SimulatorPhoneMessage.objects.count() == 1
-
-
-# --- PostgreSQL: an accepted text and its inbox event in one round trip -------------------
-
-
-def _message_events(message_id):
-    from hiretext.inbox.models import Event
-
-    return list(
-        Event.objects.filter(message_id=message_id, kind="message").values_list(
-            "kind", "number_id", "conversation_id", "data"
-        )
-    )
-
-
-@pytest.fixture
-def talking_to_alex(recruiter, alex, number, immediate):
-    """Alex's conversation on the number exists (the one-statement path's case)."""
-    first = services.send_message(recruiter, alex, "First")
-    return first.message.conversation_id
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's one-statement send")
-@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
-def test_a_send_and_its_event_are_one_round_trip(recruiter, alex, number, talking_to_alex):
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        accepted = services.send_message(recruiter, alex, "Second")
-    sends = [q["sql"] for q in queries if "hx_send_" in q["sql"] and "PREPARE" not in q["sql"]]
-    assert len(sends) == 1 and "pg_advisory_xact_lock" in sends[0]  # the send and its event
-    # (the statuses' events are the immediate task backend's delivery, run inline)
-    assert _message_events(accepted.message.pk) == [
-        ("message", number.pk, talking_to_alex, {"direction": "out", "status": "queued"})
-    ]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's one-statement send")
-@pytest.mark.django_db(transaction=True)
-def test_an_event_that_fails_after_the_send_committed_is_written_by_the_listener(
-    recruiter, alex, number, talking_to_alex, monkeypatch
-):
-    from django.db import DatabaseError
-
-    from hiretext.inbox import events
-    from hiretext.lib import prepared
-
-    def store_then_fail(statement, *args, **kwargs):
-        _, sql, params = statement
-        prepared.fetchone(sql, params)  # committed (autocommit)
-        raise DatabaseError("the event's transaction failed")
-
-    monkeypatch.setattr(events, "run_then_publish", store_then_fail)
-    accepted = services.send_message(recruiter, alex, "Third")
-    assert Message.objects.filter(body="Third").count() == 1
-    assert _message_events(accepted.message.pk) == [
-        ("message", number.pk, talking_to_alex, {"direction": "out", "status": "queued"})
-    ]
-    assert used_this_month(number) == 2  # the first text and this one
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's one-statement send")
-@pytest.mark.django_db(transaction=True)
-def test_a_send_that_failed_before_writing_raises_and_writes_nothing(
-    recruiter, alex, number, talking_to_alex, monkeypatch
-):
-    from django.db import DatabaseError
-
-    from hiretext.inbox import events
-
-    def fail(*args, **kwargs):
-        raise DatabaseError("the database went away")
-
-    monkeypatch.setattr(events, "run_then_publish", fail)
-    with pytest.raises(DatabaseError):
-        services.send_message(recruiter, alex, "Lost")
-    assert not Message.objects.filter(body="Lost").exists()
-    assert used_this_month(number) == 1
