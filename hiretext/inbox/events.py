@@ -122,6 +122,27 @@ def publish_after_commit(
         write()
 
 
+# The event's own transaction: the lock orders the writers; the commit does not wait for the
+# WAL flush, so the lock is held for microseconds (`_write_ordered`).
+_ORDERED = (
+    "BEGIN; SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s); {event}; COMMIT"
+)
+
+
+def _event_statement(cursor: Any, name: str, insert: str, notify: bool) -> str:
+    """`EXECUTE` of `insert` (an INSERT of an event, its last parameter the channel) that
+    returns (NOTIFY's result or the channel, the event's id, its number), prepared once per
+    connection; it NOTIFYs the streams when `notify`."""
+    returned = (
+        "pg_notify(%s::text, e.id::text || ':' || e.number_id::text)" if notify else "%s::text"
+    )
+    sql = (
+        f"WITH e AS ({insert} RETURNING id, number_id) SELECT {returned}, e.id, e.number_id FROM e"  # noqa: S608 - our own SQL
+    )
+    name = f"{name}_notify" if notify else name
+    return prepared.statement(cursor, name, sql, sql.count("%s"))
+
+
 def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     """Insert an event in its own PostgreSQL transaction, in one round trip.
 
@@ -130,28 +151,14 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     microseconds; a database crash can lose the last few events, which costs a live update
     (streams resume from the log on reload), never a message. NOTIFY is delivered on commit.
     """
-    returned = (
-        "pg_notify(%s::text, e.id::text || ':' || e.number_id::text)" if notify else "%s::text"
-    )
-    insert = f"WITH e AS ({rows.insert_statement(Event)} RETURNING id, number_id) "
     values = [*rows.params(Event, fields), CHANNEL]
     with connection.cursor() as cursor:
         try:
-            name = "hx_event_notify" if notify else "hx_event"
-            execute = prepared.statement(
-                cursor,
-                name,
-                f"{insert} SELECT {returned}, e.id FROM e",  # noqa: S608 - our own SQL
-                len(values),
-            )
-            cursor.execute(
-                "BEGIN; SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s); "
-                f"{execute}; COMMIT",
-                [EVENT_LOCK, *values],
-            )
+            event = _event_statement(cursor, "hx_event", rows.insert_statement(Event), notify)
+            cursor.execute(_ORDERED.format(event=event), [EVENT_LOCK, *values])
             event_id = None
             while True:  # BEGIN, SET, the lock, the insert (id here), COMMIT
-                if cursor.description is not None and len(cursor.description) == 2:
+                if cursor.description is not None and len(cursor.description) == 3:
                     event_id = cursor.fetchone()[1]
                 if not cursor.nextset():
                     break
@@ -183,26 +190,16 @@ def run_then_publish(
     committed before it, which the caller checks.
     """
     name, sql, params = statement
-    notify = backend_name() == "postgres"
-    returned = (
-        "pg_notify(%s::text, e.id::text || ':' || e.number_id::text)" if notify else "%s::text"
-    )
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
     event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
     insert = rows.insert_select(Event, computed, source)
     with connection.cursor() as cursor:
         first = prepared.statement(cursor, name, sql, len(params))
-        event = prepared.statement(
-            cursor,
-            f"{name}_event_notify" if notify else f"{name}_event",
-            f"WITH e AS ({insert} RETURNING id, number_id) "  # noqa: S608 - our own SQL
-            f"SELECT {returned}, e.id, e.number_id FROM e",
-            len(event_values),
-        )
+        notify = backend_name() == "postgres"
+        event = _event_statement(cursor, f"{name}_event", insert, notify)
         try:
             cursor.execute(
-                f"{first}; COMMIT; BEGIN; SET LOCAL synchronous_commit TO OFF; "
-                f"SELECT pg_advisory_xact_lock(%s); {event}; COMMIT",
+                f"{first}; COMMIT; {_ORDERED.format(event=event)}",
                 [*params, EVENT_LOCK, *event_values],
             )
         except BaseException:

@@ -307,25 +307,17 @@ def test_carrier_21610_opts_the_person_out(
     assert send(api_as(recruiter), alex).json()["code"] == "opted_out"
 
 
+@pytest.mark.parametrize("opted_out", ["person", "phone"])
 def test_opt_out_between_accept_and_send_stops_the_message(
-    recruiter, alex, number, immediate, django_capture_on_commit_callbacks
+    org, recruiter, alex, number, immediate, opted_out
 ):
+    """The person's consent, or only the organisation-wide row (the phone texted STOP to
+    another of our numbers before it was anyone's): the claim's locked read checks both."""
     accepted = services.send_message(recruiter, alex, "Hello")
-    ats_services.set_consent(alex, False, source=ConsentEvent.Source.SMS_KEYWORD)
-    assert services.deliver(accepted.message.pk) == services.Outcome.DONE
-    message = Message.objects.get(pk=accepted.message.pk)
-    assert (message.status, message.error_code) == ("failed", "opted_out")
-    assert used_this_month(number) == 0
-    assert not SimulatorPhoneMessage.objects.exists()
-
-
-def test_phone_opt_out_between_accept_and_send_stops_the_message(
-    org, recruiter, alex, number, immediate
-):
-    """Only the organisation-wide row (the phone texted STOP to another of our numbers before
-    it was anyone's): the claim's locked read checks it too."""
-    accepted = services.send_message(recruiter, alex, "Hello")
-    PhoneOptOut.objects.create(organization=org, phone=alex.mobile, wording="STOP")
+    if opted_out == "person":
+        ats_services.set_consent(alex, False, source=ConsentEvent.Source.SMS_KEYWORD)
+    else:
+        PhoneOptOut.objects.create(organization=org, phone=alex.mobile, wording="STOP")
     assert services.deliver(accepted.message.pk) == services.Outcome.DONE
     message = Message.objects.get(pk=accepted.message.pk)
     assert (message.status, message.error_code) == ("failed", "opted_out")
