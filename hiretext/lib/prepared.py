@@ -25,30 +25,48 @@ _prepared: "weakref.WeakKeyDictionary[Any, set[str]]" = weakref.WeakKeyDictionar
 
 def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     """Run `sql` (with `%s` placeholders) prepared; its first row, if any."""
+    rows = _run(sql, params, many=False)
+    return rows[0] if rows else None
+
+
+def fetchall(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run `sql` (with `%s` placeholders) prepared; all its rows."""
+    return _run(sql, params, many=True)
+
+
+def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]]:
     if connection.vendor == "sqlite":
-        return _sqlite_fetchone(sql, params)
+        return _sqlite_run(sql, params, many)
     if (
         connection.vendor != "postgresql"
         or connection.queries_logged
         or connection.execute_wrappers
     ):
         # Logged or wrapped (query-count tests, debugging): Django's cursor sees it.
-        return _through_django(sql, params)
+        return _through_django(sql, params, many)
     import psycopg
 
     connection.validate_no_broken_transaction()
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
-        return cursor.fetchone() if cursor.description is not None else None
+        return _rows(cursor, many)
 
 
-def _through_django(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+def _rows(cursor: Any, many: bool) -> list[tuple[Any, ...]]:
+    """The rows a statement returned (none for one that returns no rows)."""
+    if cursor.description is None:
+        return []
+    if many:
+        return list(cursor.fetchall())
+    row = cursor.fetchone()
+    return [] if row is None else [row]
+
+
+def _through_django(sql: str, params: Sequence[Any], many: bool) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if cursor.description is None:  # a statement that returns no rows
-            return None
-        return cursor.fetchone()  # type: ignore[no-any-return, unused-ignore]
+        return _rows(cursor, many)
 
 
 @lru_cache(maxsize=256)
@@ -57,15 +75,15 @@ def _qmark(sql: str) -> str:
     return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
 
 
-def _sqlite_fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+def _sqlite_run(sql: str, params: Sequence[Any], many: bool) -> list[tuple[Any, ...]]:
     db = connections[DEFAULT_DB_ALIAS]
     if db.queries_logged or db.execute_wrappers:
-        return _through_django(sql, params)
+        return _through_django(sql, params, many)
     db.validate_no_broken_transaction()
     if db.connection is None:
         db.ensure_connection()
     with db.wrap_database_errors:
-        return db.connection.execute(_qmark(sql), params).fetchone()
+        return _rows(db.connection.execute(_qmark(sql), params), many)
 
 
 def statement(cursor: CursorWrapper, name: str, sql: str, count: int) -> str:

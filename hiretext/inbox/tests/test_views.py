@@ -1,6 +1,7 @@
 """The bell, widget, chat panel, setting, API and the stream view (WSGI): rights, input, queries."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from hiretext.inbox import events, queries
 from hiretext.inbox.models import Event
 from hiretext.inbox.tests.conftest import inbound
 from hiretext.inbox.tests.test_events import parse
+from hiretext.messaging import queries as messaging_queries
 from hiretext.messaging.models import Conversation, Message
 from hiretext.messaging.tests.conftest import make_candidate
 from hiretext.numbers import services as number_services
@@ -144,6 +146,25 @@ def test_other_number_and_other_org_get_404(team, replied, client, other_admin):
     assert replied.unread is True
 
 
+@pytest.mark.parametrize("conversation_id", ["0", str(2**63), str(10**30)])
+def test_impossible_conversation_ids_get_404(team, client, conversation_id):
+    _, _, r1, _, _ = team
+    client.force_login(r1)
+    for url in (f"/inbox/chats/{conversation_id}/", f"/inbox/chats/{conversation_id}/thread/"):
+        assert client.get(url).status_code == 404
+
+
+def test_open_conversation_comes_with_its_number_and_person(team, replied):
+    """The page's one read loads what the page shows (no query per attribute)."""
+    number, _, r1, _, _ = team
+    with CaptureQueriesContext(connection) as reads:
+        found = messaging_queries.access_conversation(r1, replied.pk)
+        shown = (found.number.e164, found.person.full_name, found.phone, found.unread)
+    assert len(reads) == 1
+    assert found == replied and found.number == number and found.person == replied.person
+    assert shown == (number.e164, replied.person.full_name, replied.phone, True)
+
+
 def test_removed_user_loses_the_conversation_at_once(team, replied, client, admin):
     number, _, _, r2, _ = team
     client.force_login(r2)
@@ -170,7 +191,7 @@ def test_chat_list_is_keyset_paginated_with_constant_queries(team, org, client):
     assert all(n in page2 for n in names[25:]) and names[24] not in page2
     sql = " ".join(q["sql"] for q in second.captured_queries)
     assert "OFFSET" not in sql.upper()
-    assert '("messaging_conversation"."last_message_at", "messaging_conversation"."id") <' in sql
+    assert "(c.last_message_at, c.id) < (" in sql
 
 
 def test_list_rows_link_each_conversation_and_show_the_start_of_long_bodies(team, org, client):
@@ -449,3 +470,22 @@ def test_the_chat_composer_sends_email_too(team, alex, client, immediate):
     assert message.channel == "email" and message.body == "See you then"
     html = sent.content.decode()
     assert "Interview &lt;Tuesday&gt;" in html and "Interview <Tuesday>" not in html
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner, read by EXPLAIN")
+@pytest.mark.parametrize("unread_only", [False, True])
+@pytest.mark.parametrize("after", [False, True])
+def test_list_pages_walk_their_index_without_sorting(team, org, unread_only, after):
+    """Every list page, first or deeper, all or unread, is a range of an index of the
+    number's conversations in list order (which one is the planner's choice): no sort."""
+    number, _, r1, _, _ = team
+    many_conversations(number, org, r1, 3)
+    sql = queries._page_statement(connection.vendor, unread_only, after)
+    params = [number.pk, *(["2026-01-01 00:00:00", 10] if after else []), 26]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+    assert re.search(
+        r"SEARCH c USING INDEX (conversation_inbox|inbox_conversation_unread) \(number_id=\?", plan
+    ), plan
+    assert "TEMP B-TREE" not in plan, plan
