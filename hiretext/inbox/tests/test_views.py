@@ -165,6 +165,33 @@ def test_open_conversation_comes_with_its_number_and_person(team, replied):
     assert shown == (number.e164, replied.person.full_name, replied.phone, True)
 
 
+def test_thread_comes_with_senders_email_details_and_conversation(team, org, replied):
+    """The bubbles' one read loads what they show, as select_related would."""
+    from hiretext.mail.models import EmailDetails
+
+    _, _, r1, _, _ = team
+    sent = replied.messages.create(
+        organization=org, direction="out", body="Hi", status="queued", sender=r1
+    )
+    mailed = replied.messages.create(
+        organization=org, direction="out", channel="email", body="Dear", status="sent", sender=r1
+    )
+    EmailDetails.objects.create(
+        message=mailed, subject="Interview <b>", from_address="a@x.test", to_address="b@x.test"
+    )
+    with CaptureQueriesContext(connection) as reads:
+        found = messaging_queries.thread(replied, 2)
+        assert [m.pk for m in found] == [sent.pk, mailed.pk]
+        assert [m.sender.display_name for m in found] == [r1.display_name] * 2
+        assert found[1].email.subject == "Interview <b>" and found[1].email.message is found[1]
+        assert all(m.conversation is replied for m in found)
+        with pytest.raises(EmailDetails.DoesNotExist):
+            _ = found[0].email
+    assert len(reads) == 1
+    oldest = messaging_queries.thread(replied, 3)[0]
+    assert oldest.direction == "in" and oldest.sender is None
+
+
 def test_removed_user_loses_the_conversation_at_once(team, replied, client, admin):
     number, _, _, r2, _ = team
     client.force_login(r2)
