@@ -12,6 +12,7 @@ from hiretext.ats.queries import MAX_ID
 from hiretext.lib import loaded, prepared
 from hiretext.lib.errors import NotFound
 from hiretext.lib.pagination import paginate
+from hiretext.mail.models import EmailDetails
 from hiretext.messaging.models import Conversation, Message
 from hiretext.numbers.models import PhoneNumber, SeatAssignment
 from hiretext.numbers.queries import number_for_user
@@ -130,13 +131,12 @@ def _thread_statement(vendor: str) -> str:
     """A conversation's latest messages with their sender and e-mail details (index
     `message_thread`), as one plain SELECT: the ORM's building of it cost more than its
     running, on every conversation page and every live refresh of one."""
-    email = Message.email.related.related_model
     return (
         f"SELECT {loaded.columns(Message, 'm')}, {loaded.columns(User, 'u')}, "  # noqa: S608 - names from models
-        f"{loaded.columns(email, 'e')} "
+        f"{loaded.columns(EmailDetails, 'e')} "
         "FROM messaging_message m "
         "LEFT JOIN accounts_user u ON u.id = m.sender_id "
-        f"LEFT JOIN {email._meta.db_table} e ON e.message_id = m.id "
+        f"LEFT JOIN {EmailDetails._meta.db_table} e ON e.message_id = m.id "
         "WHERE m.conversation_id = %s ORDER BY m.id DESC LIMIT %s"
     )
 
@@ -145,7 +145,6 @@ def thread(conversation: Conversation, limit: int = 100) -> list[Message]:
     """The latest `limit` messages, oldest first (for the modal), each with its sender,
     its e-mail details (or none) and its conversation, as `select_related` leaves them."""
     rows = prepared.fetchall(_thread_statement(connection.vendor), [conversation.pk, limit])
-    email_model = Message.email.related.related_model
     at_user = loaded.width(Message)
     at_email = at_user + loaded.width(User)
     messages = []
@@ -154,10 +153,10 @@ def thread(conversation: Conversation, limit: int = 100) -> list[Message]:
         assert message is not None
         message.conversation = conversation
         message.sender = loaded.build(User, row, at_user)
-        email = loaded.build(email_model, row, at_email)
+        email = loaded.build(EmailDetails, row, at_email)
         Message.email.related.set_cached_value(message, email)
         if email is not None:
-            email_model.message.field.set_cached_value(email, message)
+            EmailDetails.message.field.set_cached_value(email, message)
         messages.append(message)
     return messages
 
