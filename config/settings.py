@@ -240,6 +240,8 @@ ANYMAIL = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read by one prepared SELECT (hiretext/accounts/sessions.py).
+SESSION_ENGINE = "hiretext.accounts.sessions"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
