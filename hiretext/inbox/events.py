@@ -158,7 +158,7 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
             cursor.execute(_ORDERED.format(event=event), [EVENT_LOCK, *values])
             event_id = None
             while True:  # BEGIN, SET, the lock, the insert (id here), COMMIT
-                if cursor.description is not None and len(cursor.description) == 3:
+                if prepared.columns_returned(cursor) == 3:
                     event_id = cursor.fetchone()[1]
                 if not cursor.nextset():
                     break
@@ -205,11 +205,11 @@ def run_then_publish(
         except BaseException:
             cursor.execute("ROLLBACK")  # the event's transaction, if it was open
             raise
-        row = cursor.fetchone() if cursor.description is not None else None
+        row = cursor.fetchone() if prepared.columns_returned(cursor) is not None else None
         event_id = number_id = None
         for _ in range(5):  # COMMIT, BEGIN, SET, the lock, the event (its row, if written)
             cursor.nextset()
-        if cursor.description is not None:
+        if prepared.columns_returned(cursor) is not None:
             written = cursor.fetchone()
             if written is not None:
                 event_id, number_id = int(written[1]), int(written[2])

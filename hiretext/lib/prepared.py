@@ -19,6 +19,7 @@ from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.backends.utils import CursorWrapper
 
 _PLACEHOLDER = re.compile(r"%s")
+_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
 # Statements PREPAREd by name on each live driver connection (`statement`).
 _prepared: "weakref.WeakKeyDictionary[Any, set[str]]" = weakref.WeakKeyDictionary()
 
@@ -53,9 +54,20 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
         return _rows(cursor, many)
 
 
+def columns_returned(cursor: Any) -> int | None:
+    """How many columns the current result of `cursor` has; None for a statement that
+    returns no rows. psycopg's `description` builds an object per column on every access
+    (a tenth of a PostgreSQL send's Python): its result's field count says the same."""
+    result = getattr(cursor, "pgresult", None)
+    if result is not None:
+        return int(result.nfields) if result.nfields or result.status == _TUPLES_OK else None
+    description = cursor.description
+    return None if description is None else len(description)
+
+
 def _rows(cursor: Any, many: bool) -> list[tuple[Any, ...]]:
     """The rows a statement returned (none for one that returns no rows)."""
-    if cursor.description is None:
+    if columns_returned(cursor) is None:
         return []
     if many:
         return list(cursor.fetchall())

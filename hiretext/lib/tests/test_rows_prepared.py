@@ -147,3 +147,34 @@ def test_a_redelivery_loads_the_stored_message_as_the_orm_does(org, recruiter):
     assert loaded._state.adding is False and loaded._state.db == "default"
     Redelivered.external_id = "none such"
     assert _stored("simulator", Redelivered) is None
+
+
+def test_fetchall_returns_every_row_and_none_for_a_statement_without_rows(org):
+    assert prepared.fetchall("SELECT %s UNION ALL SELECT %s ORDER BY 1", [1, 2]) == [(1,), (2,)]
+    assert prepared.fetchall("SELECT 1 WHERE 1 = %s", [0]) == []
+    assert (
+        prepared.fetchall("UPDATE accounts_organization SET name = name WHERE id = %s", [0]) == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1, 2, 3", 3),
+        ("SELECT 1, 2, 3 WHERE 1 = 0", 3),  # no rows, still a result with columns
+        ("UPDATE accounts_organization SET name = name WHERE id = 0", None),
+    ],
+)
+def test_columns_returned_reads_the_result_without_describing_it(sql, expected):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        assert prepared.columns_returned(cursor) == expected
+        assert (cursor.description is None) == (expected is None)
+        if expected is not None:
+            assert len(cursor.description) == expected
+
+
+def test_the_tuples_status_is_libpqs():
+    from psycopg import pq
+
+    assert prepared._TUPLES_OK == pq.ExecStatus.TUPLES_OK

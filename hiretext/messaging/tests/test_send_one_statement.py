@@ -59,6 +59,9 @@ def test_one_statement_writes_what_the_general_path_writes(
     monkeypatch.setattr(acceptance, "accept_in_one_statement", lambda r: calls.append(r) or real(r))
     fast = send(api, alex, "fast")
     assert fast.status_code == 202 and len(calls) == 1
+    message = Message.objects.select_related("conversation").get(pk=fast.json()["id"])
+    entry = ActivityEntry.objects.get(ref_id=message.pk, kind="sms_out")
+    assert entry.created_at == message.created_at == message.conversation.last_message_at
     monkeypatch.setattr(acceptance, "accept_in_one_statement", lambda r: None)
     general = send(api, alex, "general")
     assert general.status_code == 202
@@ -67,6 +70,16 @@ def test_one_statement_writes_what_the_general_path_writes(
     assert used_this_month(number) == 3
     conversation = Message.objects.get(pk=fast.json()["id"]).conversation
     assert conversation.last_message_at == Message.objects.get(pk=general.json()["id"]).created_at
+
+
+def test_the_statement_stays_within_psycopgs_cached_conversion():
+    """psycopg converts a statement's placeholders once, and caches that, only up to its
+    limit of values; beyond it, the long statement is parsed again on every send."""
+    from psycopg import _queries
+
+    for with_task in (False, True):
+        count = acceptance._statement.__wrapped__(with_task).count("%s")
+        assert count <= _queries.MAX_CACHED_STATEMENT_PARAMS, count
 
 
 @ON_POSTGRESQL
