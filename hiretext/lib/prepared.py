@@ -36,20 +36,19 @@ def fetchall(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]]:
-    if connection.vendor == "sqlite":
-        return _sqlite_run(sql, params, many)
-    if (
-        connection.vendor != "postgresql"
-        or connection.queries_logged
-        or connection.execute_wrappers
-    ):
+    # The connection itself, looked up once: each attribute read through Django's
+    # `connection` proxy is another lookup of the thread's connection.
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "sqlite":
+        return _sqlite_run(db, sql, params, many)
+    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
         # Logged or wrapped (query-count tests, debugging): Django's cursor sees it.
         return _through_django(sql, params, many)
     import psycopg
 
-    connection.validate_no_broken_transaction()
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    db.validate_no_broken_transaction()
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return _rows(cursor, many)
 
@@ -87,8 +86,7 @@ def _qmark(sql: str) -> str:
     return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
 
 
-def _sqlite_run(sql: str, params: Sequence[Any], many: bool) -> list[tuple[Any, ...]]:
-    db = connections[DEFAULT_DB_ALIAS]
+def _sqlite_run(db: Any, sql: str, params: Sequence[Any], many: bool) -> list[tuple[Any, ...]]:
     if db.queries_logged or db.execute_wrappers:
         return _through_django(sql, params, many)
     db.validate_no_broken_transaction()
