@@ -253,16 +253,12 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def register_routers() -> None:
-    from hiretext.api import accounts, ats, numbers
+    from hiretext.api import accounts, ats, carrier, messaging, numbers
 
+    # Messaging first: the send and the conversations are the busiest calls, and Django
+    # tries the API's paths in this order (each earlier path is one more failed match).
+    api.add_router("", messaging.router)
     api.add_router("", accounts.router)
     api.add_router("", ats.router)
     api.add_router("", numbers.router)
-
-    from hiretext.api import carrier
-
     api.add_router("", carrier.router)
-
-    from hiretext.api import messaging
-
-    api.add_router("", messaging.router)
