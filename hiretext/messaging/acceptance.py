@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from hiretext.ats.models import ActivityEntry, Candidate
-from hiretext.lib import prepared, rows
+from hiretext.lib import loaded, prepared, rows
 from hiretext.lib import tasks as task_queue
 from hiretext.messaging import signals
 from hiretext.messaging.models import Conversation, Message
@@ -73,12 +73,16 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
         return None
     now = timezone.now()
     period = period_in(route.time_zone, now)
-    conversation = Conversation(
-        pk=route.conversation_id,
-        organization_id=route.organization_id,
-        number_id=route.number_id,
-        phone=route.conversation_phone,
-        last_message_at=now,
+    # Instances built as loaded rows are (positional, no keyword matching): these are rows.
+    conversation = loaded.written(
+        Conversation,
+        {
+            "id": route.conversation_id,
+            "organization_id": route.organization_id,
+            "number_id": route.number_id,
+            "phone": route.conversation_phone,
+            "last_message_at": now,
+        },
     )
     if isinstance(person, Candidate):
         conversation.candidate = person
@@ -130,14 +134,12 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
         row = prepared.fetchone(sql, params)
     if row is None:
         return None
-    message = Message(pk=row[0], conversation=conversation, sender=actor, **_model(fields))
+    message = loaded.written(Message, fields | {"id": row[0]})
+    message.conversation = conversation
+    message.sender = actor
     # Committed already (autocommit): the inbox's event is written now, and another task
     # backend (the immediate one in tests) is handed the delivery.
     signals.message_sent.send(sender=Message, message=message)
     if task is None:
         transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
     return message
-
-
-def _model(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if k not in ("conversation_id", "sender_id")}

@@ -367,11 +367,14 @@ def _accept(request: _Request) -> Message:
     encoding, category, actor = request.encoding, request.category, request.actor
     idempotency_key = request.idempotency_key
     if route.conversation_id is not None:
-        conversation = Conversation(
-            pk=route.conversation_id,
-            organization_id=route.organization_id,
-            number_id=route.number_id,
-            phone=route.conversation_phone,
+        conversation = loaded.written(
+            Conversation,
+            {
+                "id": route.conversation_id,
+                "organization_id": route.organization_id,
+                "number_id": route.number_id,
+                "phone": route.conversation_phone,
+            },
         )
     else:
         number = PhoneNumber(pk=route.number_id, organization_id=route.organization_id)
@@ -427,24 +430,30 @@ def _accept(request: _Request) -> Message:
             at,
         ],
     )
-    message = Message(
-        pk=message_id,
-        organization_id=route.organization_id,
-        conversation=conversation,
-        direction=Message.Direction.OUTBOUND,
-        body=text,
-        segments=count,
-        encoding=encoding,
-        status=Message.Status.QUEUED,
-        category=category,
-        carrier=route.carrier,
-        sender=actor,
-        idempotency_key=idempotency_key,
-        allowance_units=count,
-        allowance_period=period,
-        created_at=now,
-        updated_at=now,
+    # Built as a loaded row is (positional, no keyword matching): it is one now.
+    message = loaded.written(
+        Message,
+        {
+            "id": message_id,
+            "organization_id": route.organization_id,
+            "conversation_id": conversation.pk,
+            "direction": Message.Direction.OUTBOUND,
+            "body": text,
+            "segments": count,
+            "encoding": encoding,
+            "status": Message.Status.QUEUED,
+            "category": category,
+            "carrier": route.carrier,
+            "sender_id": actor.pk,
+            "idempotency_key": idempotency_key,
+            "allowance_units": count,
+            "allowance_period": period,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
+    message.conversation = conversation
+    message.sender = actor
     if not paid_whole:
         _reserve_rest(route.number_id, message, period)
     # In the transaction: the inbox's event joins it on SQLite (no second write) and
