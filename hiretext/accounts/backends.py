@@ -12,9 +12,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
 from hiretext.accounts.models import Organization, User
+from hiretext.ats.queries import MAX_ID
 from hiretext.lib import loaded, prepared
-
-MAX_ID = 2**63 - 1
 
 
 @cache

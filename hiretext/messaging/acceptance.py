@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from hiretext.ats.models import ActivityEntry, Candidate
+from hiretext.ats.models import ActivityEntry
 from hiretext.lib import loaded, prepared, rows
 from hiretext.lib import tasks as task_queue
 from hiretext.messaging import signals
@@ -73,21 +73,8 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
         return None
     now = timezone.now()
     period = period_in(route.time_zone, now)
-    # Instances built as loaded rows are (positional, no keyword matching): these are rows.
-    conversation = loaded.written(
-        Conversation,
-        {
-            "id": route.conversation_id,
-            "organization_id": route.organization_id,
-            "number_id": route.number_id,
-            "phone": route.conversation_phone,
-            "last_message_at": now,
-        },
-    )
-    if isinstance(person, Candidate):
-        conversation.candidate = person
-    else:
-        conversation.contact = person
+    conversation = route.known_conversation(person)
+    conversation.last_message_at = now
     fields: dict[str, Any] = {
         "organization_id": route.organization_id,
         "conversation_id": conversation.pk,

@@ -256,6 +256,29 @@ class _Route:
     phone_opted_out: bool
     earlier_id: int | None  # the actor's message sent earlier with the same Idempotency-Key
 
+    def known_conversation(self, person: Person) -> Conversation:
+        """The conversation this route read, with `person` attached; built as a loaded row
+        is (positional, no keyword matching), which it is."""
+        assert self.conversation_id is not None
+        conversation = loaded.written(
+            Conversation,
+            {
+                "id": self.conversation_id,
+                "organization_id": self.organization_id,
+                "number_id": self.number_id,
+                "phone": self.conversation_phone,
+            },
+        )
+        return _with_person(conversation, person)
+
+
+def _with_person(conversation: Conversation, person: Person) -> Conversation:
+    if isinstance(person, Candidate):
+        conversation.candidate = person
+    else:
+        conversation.contact = person
+    return conversation
+
 
 _ROUTE = """
 SELECT n.id, n.organization_id, n.carrier, n.monthly_allowance, o.time_zone, c.id, c.phone,
@@ -367,22 +390,10 @@ def _accept(request: _Request) -> Message:
     encoding, category, actor = request.encoding, request.category, request.actor
     idempotency_key = request.idempotency_key
     if route.conversation_id is not None:
-        conversation = loaded.written(
-            Conversation,
-            {
-                "id": route.conversation_id,
-                "organization_id": route.organization_id,
-                "number_id": route.number_id,
-                "phone": route.conversation_phone,
-            },
-        )
+        conversation = route.known_conversation(person)
     else:
         number = PhoneNumber(pk=route.number_id, organization_id=route.organization_id)
-        conversation = conversation_for(number, person)
-    if isinstance(person, Candidate):
-        conversation.candidate = person
-    else:
-        conversation.contact = person
+        conversation = _with_person(conversation_for(number, person), person)
     now = timezone.now()
     conversation.last_message_at = now
     period = period_in(route.time_zone, now)
