@@ -199,12 +199,15 @@ def run_then_publish(
         event = _event_statement(cursor, f"{name}_event", insert, notify)
         try:
             cursor.execute(
-                f"{first}; COMMIT; {_ORDERED.format(event=event)}",
+                # An explicit BEGIN: a COMMIT that ends the query string's implicit
+                # transaction makes the server log and send a warning on every call.
+                f"BEGIN; {first}; COMMIT; {_ORDERED.format(event=event)}",
                 [*params, EVENT_LOCK, *event_values],
             )
         except BaseException:
             cursor.execute("ROLLBACK")  # the event's transaction, if it was open
             raise
+        cursor.nextset()  # past the BEGIN, to the statement's rows
         row = cursor.fetchone() if prepared.columns_returned(cursor) is not None else None
         event_id = number_id = None
         for _ in range(5):  # COMMIT, BEGIN, SET, the lock, the event (its row, if written)

@@ -234,6 +234,26 @@ def test_reply_and_its_event_are_one_round_trip_and_a_redelivery_adds_no_event(
 
 
 @postgres_only
+@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
+def test_the_reply_and_its_event_make_the_server_raise_no_warning(client, talking):
+    """Each webhook would otherwise write a warning to the server's log (and send it back)."""
+    connection.ensure_connection()
+    notices: list[str] = []
+
+    def collect(diagnostic):
+        notices.append(f"{diagnostic.severity}: {diagnostic.message_primary}")
+
+    connection.connection.add_notice_handler(collect)
+    try:
+        assert inbound(client, "On my way", message_id="SIMquiet").status_code == 200
+        assert inbound(client, "On my way", message_id="SIMquiet").status_code == 200  # again
+    finally:
+        connection.connection.remove_notice_handler(collect)
+    assert Message.objects.filter(external_id="SIMquiet").count() == 1
+    assert notices == []
+
+
+@postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_an_event_that_fails_after_the_reply_committed_is_written_by_the_listener(
     client, talking, number, monkeypatch
