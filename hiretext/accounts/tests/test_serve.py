@@ -78,6 +78,22 @@ def test_serve_runs_gunicorn_with_the_project_config(monkeypatch):
     assert argv[argv.index("--workers") + 1] == "7"
 
 
+def test_the_master_freezes_what_it_loaded_before_forking_a_worker():
+    import gc
+
+    from config import gunicorn
+
+    assert gc.get_freeze_count() == 0
+    loaded = {"startup": [object() for _ in range(100)]}
+    try:
+        gunicorn.pre_fork(server=None, worker=None)
+        assert gc.get_freeze_count() >= 100
+        assert not any(loaded is tracked for tracked in gc.get_objects())
+    finally:
+        gc.unfreeze()
+    assert any(loaded is tracked for tracked in gc.get_objects())
+
+
 @pytest.mark.django_db
 def test_default_worker_count_follows_the_database(monkeypatch):
     from django.db import connection
