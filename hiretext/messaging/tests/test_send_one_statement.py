@@ -113,3 +113,124 @@ def test_parallel_sends_with_one_key_send_once(recruiter, alex, number):
     assert len({message_id for _, message_id in results}) == 1
     assert Message.objects.filter(idempotency_key="once").count() == 1
     assert used_this_month(number) == 2
+
+
+def _events_of(message_id):
+    from hiretext.inbox.models import Event
+
+    return list(
+        Event.objects.filter(message_id=message_id).values_list(
+            "kind", "number_id", "conversation_id", "data"
+        )
+    )
+
+
+@pytest.fixture
+def post_as_recruiter(recruiter, alex, number):
+    """POST a text to Alex with the recruiter's token; the conversation exists before the
+    test's first send."""
+    _, token = ApiToken.issue(recruiter)
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+
+    def post(key, body="Can you talk at 10?"):
+        return client.post(
+            "/api/v1/messages",
+            data={"candidate_id": alex.pk, "body": body},
+            content_type="application/json",
+            headers={"Idempotency-Key": key} if key else {},
+        )
+
+    assert post("opens").status_code == 202
+    return post
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
+@pytest.mark.parametrize("key", ["with-a-key", ""])
+def test_the_send_and_its_event_are_one_round_trip(post_as_recruiter, number, key):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = post_as_recruiter(key)
+    assert answer.status_code == 202
+    executed = [q["sql"] for q in queries if not q["sql"].startswith("PREPARE")]
+    with_events = [sql for sql in executed if "inbox_event" in sql or "_event" in sql]
+    assert len(with_events) == 1, [sql[:80] for sql in executed]
+    assert "EXECUTE hx_accept_" in with_events[0]
+    message = Message.objects.get(pk=answer.json()["id"])
+    queued = {"direction": "out", "status": "queued"}
+    assert _events_of(message.pk) == [("message", number.pk, message.conversation_id, queued)]
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_a_send_the_allowance_refuses_writes_no_event_for_the_one_before(post_as_recruiter, number):
+    from hiretext.inbox.models import Event
+
+    first = post_as_recruiter("paid")
+    assert first.status_code == 202
+    assert len(_events_of(first.json()["id"])) == 1
+    number.monthly_allowance = used_this_month(number)
+    number.save(update_fields=["monthly_allowance"])
+    events_before = Event.objects.count()
+    refused = post_as_recruiter("refused")
+    assert (refused.status_code, refused.json()["code"]) == (422, "allowance_exhausted")
+    assert Event.objects.count() == events_before
+    assert len(_events_of(first.json()["id"])) == 1
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_an_event_that_fails_after_the_send_committed_is_written_by_the_listener(
+    post_as_recruiter, number, monkeypatch
+):
+    from django.db import DatabaseError
+
+    from hiretext.inbox import events
+    from hiretext.lib import prepared
+
+    def store_then_fail(statement, *args, **kwargs):
+        _, sql, params = statement
+        prepared.fetchone(sql, params)  # committed (autocommit)
+        raise DatabaseError("the event's transaction failed")
+
+    monkeypatch.setattr(events, "run_then_publish", store_then_fail)
+    answer = post_as_recruiter("late")
+    assert answer.status_code == 202
+    message = Message.objects.get(pk=answer.json()["id"])
+    assert message.idempotency_key == "late"
+    assert _events_of(message.pk) == [
+        ("message", number.pk, message.conversation_id, {"direction": "out", "status": "queued"})
+    ]
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_before_the_send_was_stored_is_raised_and_stores_nothing(
+    post_as_recruiter, monkeypatch
+):
+    from django.db import DatabaseError
+
+    from hiretext.inbox import events
+
+    def fail(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(events, "run_then_publish", fail)
+    answer = post_as_recruiter("lost")
+    assert answer.status_code == 500
+    assert answer["Content-Type"] == "application/problem+json"
+    assert not Message.objects.filter(idempotency_key="lost").exists()
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_the_send_makes_the_server_raise_no_warning(post_as_recruiter):
+    connection.ensure_connection()
+    notices = []
+    connection.connection.add_notice_handler(lambda d: notices.append(d.message_primary))
+    try:
+        assert post_as_recruiter("quiet").status_code == 202
+    finally:
+        connection.connection._notice_handlers.clear()
+    assert notices == []
