@@ -19,21 +19,6 @@ from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.backends.utils import CursorWrapper
 
 _PLACEHOLDER = re.compile(r"%s")
-# psycopg keeps the split of a statement's placeholders only for statements with at most
-# 50 values; a statement with more is split again, by a regular expression, on every call.
-# A send and its event in one round trip carry some 60 (`inbox.events.run_then_publish`):
-# keeping theirs cost nothing, re-splitting was a seventh of a send's Python.
-CACHED_STATEMENT_VALUES = 128
-
-
-def _keep_longer_statements_split() -> None:
-    from psycopg import _queries
-
-    limit = getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", CACHED_STATEMENT_VALUES)
-    _queries.MAX_CACHED_STATEMENT_PARAMS = max(limit, CACHED_STATEMENT_VALUES)
-
-
-_keep_longer_statements_split()
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
 # Statements PREPAREd by name on each live driver connection (`statement`).
 _prepared: "weakref.WeakKeyDictionary[Any, set[str]]" = weakref.WeakKeyDictionary()
