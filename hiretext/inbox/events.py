@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from hiretext.inbox.models import Event
 from hiretext.lib import prepared, rows
-from hiretext.messaging.models import Conversation, Message
+from hiretext.messaging.models import Conversation
 from hiretext.numbers.models import PhoneNumber
 
 log = logging.getLogger(__name__)
@@ -219,24 +219,6 @@ def run_then_publish(
     if event_id is not None and backend_name() == "redis":
         _redis_publish(f"{event_id}:{number_id}")
     return row, event_id
-
-
-# A message's event as `run_then_publish` writes it: from the message's committed row `m`
-# and its conversation `c`, found by `condition` (SQL with `%s`).
-MESSAGE_EVENT_COLUMNS = {
-    "number_id": "c.number_id",
-    "conversation_id": "m.conversation_id",
-    "message_id": "m.id",
-}
-
-
-def message_event_source(condition: str) -> str:
-    quote = connection.ops.quote_name
-    return (
-        f"{quote(Message._meta.db_table)} m "
-        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
-        f"WHERE {condition}"
-    )
 
 
 def _redis_publish(payload: str) -> None:

@@ -14,18 +14,12 @@ of one statement and its commit.
 
 When the allowance cannot pay for the whole text, the statement writes nothing and the
 general path (`services._accept`: what is left, then credits) runs in a transaction.
-
-The inbox's event of the message goes in the same round trip, in its own short transaction
-right after the statement's commit (`inbox.events.run_then_publish`), as an inbound
-reply's does: one round trip per send instead of two.
 """
 
-import logging
-import zlib
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -39,13 +33,6 @@ from hiretext.numbers.models import MonthlyUsage
 
 if TYPE_CHECKING:
     from hiretext.messaging.services import _Request
-
-log = logging.getLogger(__name__)
-
-# The statement leaves the id it inserted in this session setting, for the event that
-# follows it in the same round trip (an insert that did not happen leaves an older id,
-# which the event's search, by this send's sender and time, does not find).
-_SENT_ID = "hiretext.sent_message_id"
 
 # The timeline line repeats the message's text and time: taken from the inserted row, not
 # sent twice. (Fifty values at most: psycopg re-parses a statement with more on every call.)
@@ -71,10 +58,7 @@ def _statement(with_task: bool) -> str:
     ]
     if with_task:
         parts.append(f"t AS ({rows.insert_select(DBTaskResult, _TASK_FROM_MESSAGE, 'm')})")
-    return (
-        f"WITH {', '.join(parts)} "  # noqa: S608 - names from models
-        f"SELECT m.id, set_config('{_SENT_ID}', m.id::text, false) FROM m"
-    )
+    return f"WITH {', '.join(parts)} SELECT m.id FROM m"  # noqa: S608 - names from models
 
 
 def accept_in_one_statement(request: "_Request") -> Message | None:
@@ -130,72 +114,19 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
     if task is not None:
         params += rows.params(DBTaskResult, task, computed=_TASK_FROM_MESSAGE)
     sql = _statement(task is not None)
-    event_published = False
     if connection.in_atomic_block:  # a caller's transaction: a failure must not break it
         with transaction.atomic():
             row = prepared.fetchone(sql, params)
-    elif not signals.message_sent.has_listeners(Message):
-        row = prepared.fetchone(sql, params)
     else:
-        row, event_published = _accept_and_publish(sql, params, fields)
+        row = prepared.fetchone(sql, params)
     if row is None:
         return None
     message = loaded.written(Message, fields | {"id": row[0]})
     message.conversation = conversation
     message.sender = actor
-    # Committed already (autocommit): the inbox's event is written (now, unless it was
-    # with the statement), and another task backend (the immediate one in tests) is
-    # handed the delivery.
-    signals.message_sent.send(sender=Message, message=message, event_published=event_published)
+    # Committed already (autocommit): the inbox's event is written now, and another task
+    # backend (the immediate one in tests) is handed the delivery.
+    signals.message_sent.send(sender=Message, message=message)
     if task is None:
         transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
     return message
-
-
-def _accept_and_publish(
-    sql: str, params: list[Any], fields: dict[str, Any]
-) -> tuple[tuple[Any, ...] | None, bool]:
-    """The statement, then the inbox's event of the message it inserted, in one round trip.
-    (The statement's row; whether the event was written.)"""
-    from hiretext.inbox import events
-    from hiretext.inbox.models import Event
-
-    name = f"hx_accept_{zlib.crc32(sql.encode()):08x}"
-    source = events.message_event_source(
-        f"m.id = current_setting('{_SENT_ID}', true)::bigint "
-        "AND m.sender_id = %s AND m.created_at = %s"
-    )
-    sent_at = Message._meta.get_field("created_at").get_db_prep_save(
-        fields["created_at"], connection
-    )
-    try:
-        return_value = events.run_then_publish(
-            (name, sql, params),
-            Event.Kind.MESSAGE,
-            events.MESSAGE_EVENT_COLUMNS,
-            source,
-            [fields["sender_id"], sent_at],
-            {"direction": fields["direction"], "status": fields["status"]},
-        )
-    except IntegrityError:
-        raise  # the statement's: the key was taken by a parallel request (nothing written)
-    except DatabaseError:
-        stored = _sent_by_this_request(fields, sent_at)
-        if stored is None:
-            raise  # the statement did not store it: as a failed statement always was
-        # Stored and committed; only its event failed: the listeners write it.
-        log.warning("Sent message %s stored; its inbox event failed", stored, exc_info=True)
-        return (stored,), False
-    row, event_id = return_value
-    return row, event_id is not None
-
-
-def _sent_by_this_request(fields: dict[str, Any], sent_at: Any) -> int | None:
-    """The id of the message this request's statement committed, if it did."""
-    table = connection.ops.quote_name(Message._meta.db_table)
-    row = prepared.fetchone(
-        f"SELECT id FROM {table} WHERE id = current_setting('{_SENT_ID}', true)::bigint "  # noqa: S608
-        "AND sender_id = %s AND created_at = %s",
-        [fields["sender_id"], sent_at],
-    )
-    return None if row is None else int(row[0])

@@ -308,15 +308,23 @@ def _store_and_publish(
     from hiretext.inbox.models import Event
 
     name = f"hx_inbound_{zlib.crc32(sql.encode()):08x}"
-    source = events.message_event_source(
-        "m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '') AND m.created_at = %s"
+    quote = connection.ops.quote_name
+    source = (
+        f"{quote(Message._meta.db_table)} m "
+        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
+        "WHERE m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '') "
+        "AND m.created_at = %s"
     )
     found_by = [fields["carrier"], fields["external_id"], _db_time(fields["created_at"])]
     try:
         row, event_id = events.run_then_publish(
             (name, sql, params),
             Event.Kind.MESSAGE,
-            events.MESSAGE_EVENT_COLUMNS,
+            {
+                "number_id": "c.number_id",
+                "conversation_id": "m.conversation_id",
+                "message_id": "m.id",
+            },
             source,
             found_by,
             {"direction": Message.Direction.INBOUND, "status": Message.Status.RECEIVED},

@@ -7,9 +7,7 @@ must be cheap and must not fail it).
 
 from django.dispatch import Signal
 
-# kwargs: message (an outbound message was accepted: queued); event_published (True when
-# its inbox event was written with it)
-message_sent = Signal()
+message_sent = Signal()  # kwargs: message (an outbound message was accepted: queued)
 message_status_changed = Signal()  # kwargs: message (its status moved forward)
 conversation_read = Signal()  # kwargs: conversation, user (None when not known)
 conversation_viewed = Signal()  # kwargs: conversation, user (a page showed it to the user)
