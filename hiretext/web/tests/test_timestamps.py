@@ -47,3 +47,25 @@ def test_no_value_prints_nothing_and_attributes_are_escaped():
         html = render('{% timestamp v "M j" css=c %}', v=moment, c='x" onmouseover="alert(1)')
     assert 'class="x&quot; onmouseover=&quot;alert(1)"' in html
     assert 'onmouseover="' not in html
+
+
+@pytest.mark.parametrize("language", ["fr", "de", "en"])
+def test_month_names_follow_the_active_language(language):
+    from django.utils import translation
+
+    moment = datetime(2026, 2, 3, 15, 40, tzinfo=UTC)
+    with timezone.override(UTC), translation.override(language):
+        expected = render('{{ v|date:"M j, Y H:i T" }}', v=moment)
+        assert render('{% timestamp v "M j, Y H:i T" %}', v=moment) == (
+            f'<time datetime="2026-02-03T15:40:00+00:00">{expected}</time>'
+        )
+
+
+def test_an_ambiguous_local_time_prints_as_the_date_filter_prints_it():
+    """The hour that repeats when summer time ends: Django prints no zone name for it."""
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    repeated = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 local, the first time
+    with timezone.override(zone):
+        for fmt in ("M j, H:i T", "H:i T"):
+            expected = render("{{ v|date:f }}", v=repeated, f=fmt)
+            assert render("{% timestamp v f %}", v=repeated, f=fmt).endswith(f">{expected}</time>")
