@@ -153,9 +153,13 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     """
     values = [*rows.params(Event, fields), CHANNEL]
     with connection.cursor() as cursor:
-        try:
+
+        def script() -> tuple[str, list[Any]]:
             event = _event_statement(cursor, "hx_event", rows.insert_statement(Event), notify)
-            cursor.execute(_ORDERED.format(event=event), [EVENT_LOCK, *values])
+            return _ORDERED.format(event=event), [EVENT_LOCK, *values]
+
+        try:
+            prepared.execute_script(cursor, script)
             event_id = None
             while True:  # BEGIN, SET, the lock, the insert (id here), COMMIT
                 if prepared.columns_returned(cursor) == 3:
@@ -193,17 +197,19 @@ def run_then_publish(
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
     event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
     insert = rows.insert_select(Event, computed, source)
+    notify = backend_name() == "postgres"
     with connection.cursor() as cursor:
-        first = prepared.statement(cursor, name, sql, len(params))
-        notify = backend_name() == "postgres"
-        event = _event_statement(cursor, f"{name}_event", insert, notify)
+
+        def script() -> tuple[str, list[Any]]:
+            first = prepared.statement(cursor, name, sql, len(params))
+            event = _event_statement(cursor, f"{name}_event", insert, notify)
+            # An explicit BEGIN: a COMMIT that ends the query string's implicit transaction
+            # makes the server log and send a warning on every call.
+            ordered = _ORDERED.format(event=event)
+            return f"BEGIN; {first}; COMMIT; {ordered}", [*params, EVENT_LOCK, *event_values]
+
         try:
-            cursor.execute(
-                # An explicit BEGIN: a COMMIT that ends the query string's implicit
-                # transaction makes the server log and send a warning on every call.
-                f"BEGIN; {first}; COMMIT; {_ORDERED.format(event=event)}",
-                [*params, EVENT_LOCK, *event_values],
-            )
+            prepared.execute_script(cursor, script)
         except BaseException:
             cursor.execute("ROLLBACK")  # the event's transaction, if it was open
             raise

@@ -10,11 +10,11 @@ compiled statements per connection). Errors are Django's (`IntegrityError`…).
 
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connection, connections
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.backends.utils import CursorWrapper
 
@@ -100,8 +100,8 @@ def statement(cursor: CursorWrapper, name: str, sql: str, count: int) -> str:
     """`EXECUTE name (%s, …)` for `count` parameters, PREPAREd first on a new connection.
 
     For statements sent inside a longer script of several (which only client-side binding
-    allows). Prepared statements outlive a rolled-back transaction, so marking one done is
-    safe.
+    allows), run by `execute_script`. A statement marked done may be gone all the same:
+    psycopg deallocates every statement of the connection when a transaction rolls back.
     """
     done = _prepared.setdefault(connection.connection, set())
     if name not in done:
@@ -110,3 +110,27 @@ def statement(cursor: CursorWrapper, name: str, sql: str, count: int) -> str:
         cursor.execute(f"PREPARE {name} AS {body}")
         done.add(name)
     return f"EXECUTE {name} ({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
+
+
+_UNDEFINED_PREPARED_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
+
+
+def execute_script(cursor: CursorWrapper, script: Callable[[], tuple[str, list[Any]]]) -> None:
+    """Execute `script()`'s SQL (statements that `EXECUTE` ones from `statement`, from an
+    explicit BEGIN on) with its parameters.
+
+    When the server no longer has a statement (psycopg deallocates them all after a
+    rollback on the connection, any request's), the script failed at that EXECUTE before
+    anything of it ran: the statements are prepared again and the script runs once more.
+    """
+    sql, params = script()
+    try:
+        cursor.execute(sql, params)
+        return
+    except ProgrammingError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != _UNDEFINED_PREPARED_STATEMENT:
+            raise
+    cursor.execute("ROLLBACK")  # the script's transaction, aborted at that EXECUTE
+    _prepared.pop(connection.connection, None)
+    sql, params = script()
+    cursor.execute(sql, params)

@@ -217,3 +217,25 @@ def test_messages_statuses_and_reads_become_events(team, alex, client, immediate
     # Opening it again changes nothing and says nothing.
     services.open_conversation(r1, conversation)
     assert Event.objects.count() == len(kinds)
+
+
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql", reason="PostgreSQL's prepared statements"
+)
+def test_an_event_after_a_rolled_back_transaction_on_the_connection_is_written(team):
+    """psycopg deallocates every prepared statement of the connection after a rollback; the
+    next event prepares its statement again."""
+    from django.db import transaction
+
+    from hiretext.lib import prepared
+
+    number = team[0]
+    first = publish_on(number)[0]
+    prepared.fetchone("SELECT id FROM inbox_event WHERE id = %s", [0])  # psycopg's own
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Event.objects.filter(pk=first.pk).update(kind=Event.Kind.READ)
+        raise RuntimeError("a request that fails inside its transaction")
+    later = publish_on(number, 2)
+    assert [e.pk > first.pk for e in later] == [True, True]
+    assert Event.objects.filter(number_id=number.pk).count() == 3
+    assert Event.objects.get(pk=first.pk).kind == Event.Kind.MESSAGE

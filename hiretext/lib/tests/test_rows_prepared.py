@@ -178,3 +178,31 @@ def test_the_tuples_status_is_libpqs():
     from psycopg import pq
 
     assert prepared._TUPLES_OK == pq.ExecStatus.TUPLES_OK
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_script_is_run_again_only_when_its_prepared_statement_is_gone():
+    from django.db import ProgrammingError
+
+    built = []
+
+    def script(sql):
+        def build():
+            with connection.cursor() as cursor:
+                name = prepared.statement(cursor, "hx_test_script", "SELECT %s::int + 1", 1)
+            built.append(name)
+            return f"BEGIN; {name}; {sql}; COMMIT", [41]
+
+        return build
+
+    with connection.cursor() as cursor:
+        prepared.execute_script(cursor, script("SELECT 1"))
+        assert len(built) == 1
+        cursor.execute("DEALLOCATE hx_test_script")  # gone, as after psycopg's DEALLOCATE ALL
+        prepared.execute_script(cursor, script("SELECT 1"))
+        assert len(built) == 3  # prepared again, run again
+        with pytest.raises(ProgrammingError):  # any other error is raised, not retried
+            prepared.execute_script(cursor, script("SELECT no_such_column"))
+        cursor.execute("ROLLBACK")
+        assert len(built) == 4

@@ -235,6 +235,29 @@ def test_reply_and_its_event_are_one_round_trip_and_a_redelivery_adds_no_event(
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
+def test_a_reply_after_a_rolled_back_transaction_on_the_connection_is_stored(
+    client, talking, number
+):
+    """psycopg deallocates every prepared statement of a connection when a transaction on
+    it rolls back; the next reply must prepare its statements again, not fail."""
+    from django.db import transaction
+
+    from hiretext.lib import prepared
+
+    assert inbound(client, "First", message_id="SIMbefore").status_code == 200
+    prepared.fetchone("SELECT id FROM messaging_message WHERE id = %s", [0])  # psycopg's own
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Message.objects.filter(external_id="SIMbefore").update(body="changed")
+        raise RuntimeError("a request that fails inside its transaction")
+    for attempt in ("SIMafter", "SIMafter2"):
+        assert inbound(client, "Still there?", message_id=attempt).status_code == 200
+        message = Message.objects.get(external_id=attempt)
+        assert len(_events_of(message)) == 1
+    assert Message.objects.get(external_id="SIMbefore").body == "First"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
 def test_the_reply_and_its_event_make_the_server_raise_no_warning(client, talking):
     """Each webhook would otherwise write a warning to the server's log (and send it back)."""
     connection.ensure_connection()
