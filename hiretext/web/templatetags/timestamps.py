@@ -9,6 +9,7 @@ checks the zone's daylight-saving transitions. Formats are Django's `date` forma
 output.
 """
 
+import html
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -17,7 +18,6 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.dates import MONTHS_3
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -70,7 +70,7 @@ def format_local(value: datetime, fmt: str) -> str:
 
 @lru_cache(maxsize=64)
 def _class_attribute(css: str) -> str:
-    return f' class="{escape(css)}"' if css else ""
+    return f' class="{html.escape(css)}"' if css else ""
 
 
 @register.simple_tag
@@ -81,7 +81,8 @@ def timestamp(value: datetime | None, fmt: str, css: str = "", title: str = "") 
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     attrs = _class_attribute(css)
     if title:
-        attrs += f' title="{escape(format_local(local, title))}"'
-    # An ISO 8601 time has nothing to escape; the texts are escaped above and here.
-    text = escape(format_local(local, fmt))
+        attrs += f' title="{html.escape(format_local(local, title))}"'
+    # An ISO 8601 time has nothing to escape; the texts are escaped above and here (the
+    # standard library's escape is Django's, without its check for lazy arguments).
+    text = html.escape(format_local(local, fmt))
     return mark_safe(f'<time datetime="{local.isoformat()}"{attrs}>{text}</time>')  # noqa: S308
