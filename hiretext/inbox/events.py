@@ -124,23 +124,17 @@ def publish_after_commit(
 
 # The event's own transaction: the lock orders the writers; the commit does not wait for the
 # WAL flush, so the lock is held for microseconds (`_write_ordered`).
-_ORDERED = (
-    "BEGIN; SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s); {event}; COMMIT"
-)
+_ORDER = "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(%s)"
 
 
-def _event_statement(cursor: Any, name: str, insert: str, notify: bool) -> str:
-    """`EXECUTE` of `insert` (an INSERT of an event, its last parameter the channel) that
-    returns (NOTIFY's result or the channel, the event's id, its number), prepared once per
-    connection; it NOTIFYs the streams when `notify`."""
+def _event_sql(insert: str, notify: bool) -> str:
+    """`insert` (an INSERT of an event, its last parameter the channel), returning (NOTIFY's
+    result or the channel, the event's id, its number); it NOTIFYs the streams if `notify`."""
     returned = (
         "pg_notify(%s::text, e.id::text || ':' || e.number_id::text)" if notify else "%s::text"
     )
-    sql = (
-        f"WITH e AS ({insert} RETURNING id, number_id) SELECT {returned}, e.id, e.number_id FROM e"  # noqa: S608 - our own SQL
-    )
-    name = f"{name}_notify" if notify else name
-    return prepared.statement(cursor, name, sql, sql.count("%s"))
+    inserted = f"e AS ({insert} RETURNING id, number_id)"
+    return f"WITH {inserted} SELECT {returned}, e.id, e.number_id FROM e"  # noqa: S608 - our SQL
 
 
 def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
@@ -152,77 +146,43 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     (streams resume from the log on reload), never a message. NOTIFY is delivered on commit.
     """
     values = [*rows.params(Event, fields), CHANNEL]
-    with connection.cursor() as cursor:
-
-        def script() -> tuple[str, list[Any]]:
-            event = _event_statement(cursor, "hx_event", rows.insert_statement(Event), notify)
-            return _ORDERED.format(event=event), [EVENT_LOCK, *values]
-
-        try:
-            prepared.execute_script(cursor, script)
-            event_id = None
-            while True:  # BEGIN, SET, the lock, the insert (id here), COMMIT
-                if prepared.columns_returned(cursor) == 3:
-                    event_id = cursor.fetchone()[1]
-                if not cursor.nextset():
-                    break
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-    if event_id is None:
+    insert = _event_sql(rows.insert_statement(Event), notify)
+    (outcome,) = prepared.pipeline([(_ORDER, [EVENT_LOCK]), (insert, values)])
+    written = outcome.first_row()
+    if written is None:
         raise RuntimeError("The event insert returned no id.")
-    return int(event_id)
+    return int(written[1])
 
 
 def run_then_publish(
-    statement: tuple[str, str, list[Any]],
+    statement: tuple[str, list[Any]],
     kind: str,
     computed: dict[str, str],
     source: str,
     source_params: list[Any],
     data: dict[str, Any],
 ) -> tuple[tuple[Any, ...] | None, int | None]:
-    """PostgreSQL, outside a transaction: run `statement` (name, SQL, parameters: one
-    statement, prepared once per connection) in autocommit, then write the event its rows
-    describe as `_write_ordered` does, in one round trip instead of two.
+    """PostgreSQL, outside a transaction: run `statement` (SQL and parameters) in a
+    transaction of its own, then write the event its rows describe as `_write_ordered`
+    does, in one round trip instead of two (`prepared.pipeline`).
 
     The event's row is `INSERT … SELECT` from `source` (SQL over the committed rows, its
     `%s` taking `source_params`), with `computed` columns (attname: expression) and `kind`,
     `data` and the time as values; a `source` that finds nothing writes no event. Returns
     the statement's first row and the event's id (None when none was written). A failure
-    is raised once the event's transaction is rolled back; the statement may have
-    committed before it, which the caller checks.
+    of either is raised; the statement may have committed before the event failed, which
+    the caller checks.
     """
-    name, sql, params = statement
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
     event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
-    insert = rows.insert_select(Event, computed, source)
-    notify = backend_name() == "postgres"
-    with connection.cursor() as cursor:
-
-        def script() -> tuple[str, list[Any]]:
-            first = prepared.statement(cursor, name, sql, len(params))
-            event = _event_statement(cursor, f"{name}_event", insert, notify)
-            # An explicit BEGIN: a COMMIT that ends the query string's implicit transaction
-            # makes the server log and send a warning on every call.
-            ordered = _ORDERED.format(event=event)
-            return f"BEGIN; {first}; COMMIT; {ordered}", [*params, EVENT_LOCK, *event_values]
-
-        try:
-            prepared.execute_script(cursor, script)
-        except BaseException:
-            cursor.execute("ROLLBACK")  # the event's transaction, if it was open
-            raise
-        cursor.nextset()  # past the BEGIN, to the statement's rows
-        row = cursor.fetchone() if prepared.columns_returned(cursor) is not None else None
-        event_id = number_id = None
-        for _ in range(5):  # COMMIT, BEGIN, SET, the lock, the event (its row, if written)
-            cursor.nextset()
-        if prepared.columns_returned(cursor) is not None:
-            written = cursor.fetchone()
-            if written is not None:
-                event_id, number_id = int(written[1]), int(written[2])
-    if event_id is not None and backend_name() == "redis":
+    insert = _event_sql(rows.insert_select(Event, computed, source), backend_name() == "postgres")
+    first, event = prepared.pipeline([statement], [(_ORDER, [EVENT_LOCK]), (insert, event_values)])
+    row = first.first_row()
+    written = event.first_row()
+    if written is None:
+        return row, None
+    event_id, number_id = int(written[1]), int(written[2])
+    if backend_name() == "redis":
         _redis_publish(f"{event_id}:{number_id}")
     return row, event_id
 

@@ -5,7 +5,6 @@ a retried webhook finds the message it stored and does nothing more.
 """
 
 import logging
-import zlib
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -307,7 +306,6 @@ def _store_and_publish(
     from hiretext.inbox import events
     from hiretext.inbox.models import Event
 
-    name = f"hx_inbound_{zlib.crc32(sql.encode()):08x}"
     quote = connection.ops.quote_name
     source = (
         f"{quote(Message._meta.db_table)} m "
@@ -318,7 +316,7 @@ def _store_and_publish(
     found_by = [fields["carrier"], fields["external_id"], _db_time(fields["created_at"])]
     try:
         row, event_id = events.run_then_publish(
-            (name, sql, params),
+            (sql, params),
             Event.Kind.MESSAGE,
             {
                 "number_id": "c.number_id",

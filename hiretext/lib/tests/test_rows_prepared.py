@@ -180,29 +180,94 @@ def test_the_tuples_status_is_libpqs():
     assert prepared._TUPLES_OK == pq.ExecStatus.TUPLES_OK
 
 
+@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
+def test_a_pipeline_runs_each_transaction_alone_and_says_what_each_did(org):
+    from django.db import IntegrityError
+
+    from hiretext.messaging.tests.conftest import make_number
+
+    number = make_number(org, [])
+    insert = rows.insert_statement(Event, "RETURNING id")
+    values = rows.params(Event, {"number_id": number.pk, "conversation_id": 7, "kind": "message"})
+    broken = rows.params(Event, {"number_id": number.pk, "conversation_id": 7, "kind": None})
+    first, failed, last = prepared.pipeline(
+        [(insert, values), ("SELECT count(*) FROM inbox_event WHERE number_id = %s", [number.pk])],
+        [(insert, values), (insert, broken)],  # the second fails: the first is rolled back
+        [("SELECT count(*) FROM inbox_event WHERE number_id = %s", [number.pk])],
+    )
+    assert first.error is None and first.rows[1] == [(1,)]
+    assert isinstance(failed.error, IntegrityError)
+    with pytest.raises(IntegrityError):
+        failed.first_row()
+    assert last.first_row() == (1,)  # the failed transaction wrote nothing
+    assert Event.objects.filter(number_id=number.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipeline_never_runs_inside_a_transaction():
+    with pytest.raises(transaction.TransactionManagementError), transaction.atomic():
+        prepared.pipeline([("SELECT 1", [])])
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
 @pytest.mark.django_db(transaction=True)
-def test_a_script_is_run_again_only_when_its_prepared_statement_is_gone():
+def test_statements_deallocated_behind_our_back_are_prepared_again_and_rerun():
     from django.db import ProgrammingError
 
-    built = []
-
-    def script(sql):
-        def build():
-            with connection.cursor() as cursor:
-                name = prepared.statement(cursor, "hx_test_script", "SELECT %s::int + 1", 1)
-            built.append(name)
-            return f"BEGIN; {name}; {sql}; COMMIT", [41]
-
-        return build
-
+    sql = "SELECT CAST(%s AS integer) - 1"
+    assert prepared.fetchone(sql, [43]) == (42,)
     with connection.cursor() as cursor:
-        prepared.execute_script(cursor, script("SELECT 1"))
-        assert len(built) == 1
-        cursor.execute("DEALLOCATE hx_test_script")  # gone, as after psycopg's DEALLOCATE ALL
-        prepared.execute_script(cursor, script("SELECT 1"))
-        assert len(built) == 3  # prepared again, run again
-        with pytest.raises(ProgrammingError):  # any other error is raised, not retried
-            prepared.execute_script(cursor, script("SELECT no_such_column"))
-        cursor.execute("ROLLBACK")
-        assert len(built) == 4
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's DISCARD ALL would
+    assert prepared.fetchone(sql, [43]) == (42,)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    (outcome,) = prepared.pipeline([(sql, [11]), ("SELECT %s::text", ["x"])])
+    assert outcome.rows == [[(10,)], [("x",)]]
+    with pytest.raises(ProgrammingError):  # any other error is raised, never retried
+        prepared.fetchone("SELECT no_such_column FROM inbox_event WHERE id = %s", [1])
+    assert prepared.fetchone(sql, [1]) == (0,)  # and the connection goes on
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_rollback_no_longer_deallocates_our_statements():
+    """psycopg deallocates every statement on a connection after a rollback if it prepared
+    any itself; it prepares none of ours."""
+    sql = "SELECT CAST(%s AS integer) + 100"
+    assert prepared.fetchone(sql, [1]) == (101,)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        prepared.fetchone(sql, [2])
+        raise RuntimeError("a request that fails inside its transaction")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'hx_%%'")
+        assert cursor.fetchone()[0] >= 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_cannot_be_prepared_fails_with_its_own_error():
+    from django.db import ProgrammingError
+
+    with pytest.raises(ProgrammingError, match="no_such_table"):
+        prepared.fetchone("SELECT * FROM no_such_table WHERE id = %s", [1])
+    (outcome,) = prepared.pipeline([("SELECT * FROM no_such_table WHERE id = %s", [1])])
+    assert "no_such_table" in str(outcome.error)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_in_a_transaction_is_part_of_it(org):
+    """The first statement of a transaction begins it (nothing else was sent yet)."""
+    from hiretext.messaging.tests.conftest import make_number
+
+    number = make_number(org, [])
+    values = {"number_id": number.pk, "conversation_id": 7, "kind": "message"}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert rows.insert(Event, values, suffix="RETURNING id") is not None
+        raise RuntimeError("rolled back")
+    assert not Event.objects.filter(number_id=number.pk).exists()
+
+
+def test_integers_of_every_size_run_through_one_statement():
+    sql = "SELECT %s + 0"
+    assert [prepared.fetchone(sql, [v])[0] for v in (1, 70_000, 2**40)] == [1, 70_000, 2**40]
