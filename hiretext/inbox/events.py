@@ -169,15 +169,18 @@ def run_then_publish(
     The event's row is `INSERT … SELECT` from `source` (SQL over the committed rows, its
     `%s` taking `source_params`), with `computed` columns (attname: expression) and `kind`,
     `data` and the time as values; a `source` that finds nothing writes no event. Returns
-    the statement's first row and the event's id (None when none was written). A failure
-    of either is raised; the statement may have committed before the event failed, which
-    the caller checks.
+    the statement's first row and the event's id: None when none was written, or when the
+    event failed after the statement committed (logged; the caller's listeners write it).
+    The statement's own failure is raised.
     """
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
     event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
     insert = _event_sql(rows.insert_select(Event, computed, source), backend_name() == "postgres")
     first, event = prepared.pipeline([statement], [(_ORDER, [EVENT_LOCK]), (insert, event_values)])
     row = first.first_row()
+    if event.error is not None:
+        log.warning("A change committed; its inbox event failed", exc_info=event.error)
+        return row, None
     written = event.first_row()
     if written is None:
         return row, None

@@ -31,7 +31,8 @@ def on_message_received(sender: Any, message: Message, **kwargs: Any) -> None:
 def on_message_sent(sender: Any, message: Message, **kwargs: Any) -> None:
     from hiretext.inbox import services
 
-    services.publish_message(message, after_commit=True)  # inside or after the transaction
+    if not kwargs.get("event_published"):
+        services.publish_message(message, after_commit=True)  # inside or after the transaction
 
 
 def on_status_changed(sender: Any, message: Message, **kwargs: Any) -> None:

@@ -5,6 +5,8 @@ the month's allowance, is nearly every send. On PostgreSQL it is one prepared st
 in autocommit: the allowance is taken first (the conditional upsert of the month's usage
 row that `numbers.allowance.take_whole` runs), and the message, the conversation's time,
 the timeline line and the delivery task are inserted from its result, then one commit.
+The inbox's event of the message follows in the same round trip, in a transaction of
+its own (`inbox.events.run_then_publish`).
 
 The usage row is locked from that upsert to the commit, and every send from the number
 waits for it. With separate statements the lock was held across four more round trips,
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from hiretext.messaging.services import _Request
 
 # The timeline line repeats the message's text and time: taken from the inserted row, not
-# sent twice. (Fifty values at most: psycopg re-parses a statement with more on every call.)
+# sent twice.
 _ENTRY_FROM_MESSAGE = {"ref_id": "m.id", "body": "m.body", "created_at": "m.created_at"}
 _TASK_FROM_MESSAGE = {
     "args_kwargs": "jsonb_build_object('args', jsonb_build_array(m.id), 'kwargs', '{}'::jsonb)"
@@ -114,9 +116,12 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
     if task is not None:
         params += rows.params(DBTaskResult, task, computed=_TASK_FROM_MESSAGE)
     sql = _statement(task is not None)
+    event_published = False
     if connection.in_atomic_block:  # a caller's transaction: a failure must not break it
         with transaction.atomic():
             row = prepared.fetchone(sql, params)
+    elif signals.message_sent.has_listeners(Message):
+        row, event_published = _accept_and_publish(sql, params, fields)
     else:
         row = prepared.fetchone(sql, params)
     if row is None:
@@ -124,9 +129,44 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
     message = loaded.written(Message, fields | {"id": row[0]})
     message.conversation = conversation
     message.sender = actor
-    # Committed already (autocommit): the inbox's event is written now, and another task
-    # backend (the immediate one in tests) is handed the delivery.
-    signals.message_sent.send(sender=Message, message=message)
+    # Committed already (autocommit): the inbox's event is written now (or was, with the
+    # message), and another task backend (the immediate one in tests) is handed the delivery.
+    signals.message_sent.send(sender=Message, message=message, event_published=event_published)
     if task is None:
         transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
     return message
+
+
+def _accept_and_publish(
+    sql: str, params: list[Any], fields: dict[str, Any]
+) -> tuple[tuple[Any, ...] | None, bool]:
+    """The statement, then the inbox's event of the message it wrote, in one round trip
+    (`inbox.events.run_then_publish`). The event's source finds the message by its
+    organisation and time (the `message_org_recent` index), sender and conversation:
+    when the statement wrote nothing, it finds nothing. (The row; whether the event was
+    written.)"""
+    from hiretext.inbox import events
+    from hiretext.inbox.models import Event
+
+    quote = connection.ops.quote_name
+    source = (
+        f"{quote(Message._meta.db_table)} m "
+        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
+        "WHERE m.organization_id = %s AND m.created_at = %s AND m.sender_id = %s "
+        "AND m.conversation_id = %s AND m.direction = %s"
+    )
+    row, event_id = events.run_then_publish(
+        (sql, params),
+        Event.Kind.MESSAGE,
+        {"number_id": "c.number_id", "conversation_id": "m.conversation_id", "message_id": "m.id"},
+        source,
+        [
+            fields["organization_id"],
+            fields["created_at"],
+            fields["sender_id"],
+            fields["conversation_id"],
+            Message.Direction.OUTBOUND,
+        ],
+        {"direction": Message.Direction.OUTBOUND, "status": Message.Status.QUEUED},
+    )
+    return row, event_id is not None

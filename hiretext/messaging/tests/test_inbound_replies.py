@@ -359,3 +359,25 @@ def test_the_reply_is_published_to_redis_with_its_event(client, talking, number,
     subscriber.close()
     event = Event.objects.get(message_id=Message.objects.get(external_id="SIMredis").pk)
     assert published["data"].decode() == f"{event.pk}:{number.pk}"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_whose_event_transaction_fails_is_stored_and_its_event_written_after(
+    client, talking, number, monkeypatch
+):
+    from hiretext.inbox import events
+
+    real = events._event_sql
+
+    def failing_when_in_the_pipeline(insert, notify):
+        sql = real(insert, notify)
+        return sql.replace("FROM e", "FROM e, no_such_table") if " SELECT " in insert else sql
+
+    monkeypatch.setattr(events, "_event_sql", failing_when_in_the_pipeline)
+    assert inbound(client, "Still there?", message_id="SIMpiped").status_code == 200
+    message = Message.objects.get(external_id="SIMpiped")
+    assert _events_of(message) == [
+        ("message", number.pk, talking.pk, {"direction": "in", "status": "received"})
+    ]
+    assert ReplyNotice.objects.filter(message_id=message.pk).count() == 1

@@ -72,14 +72,78 @@ def test_one_statement_writes_what_the_general_path_writes(
     assert conversation.last_message_at == Message.objects.get(pk=general.json()["id"]).created_at
 
 
-def test_the_statement_stays_within_psycopgs_cached_conversion():
-    """psycopg converts a statement's placeholders once, and caches that, only up to its
-    limit of values; beyond it, the long statement is parsed again on every send."""
-    from psycopg import _queries
+def _events_of(message_id):
+    from hiretext.inbox.models import Event
 
-    for with_task in (False, True):
-        count = acceptance._statement.__wrapped__(with_task).count("%s")
-        assert count <= _queries.MAX_CACHED_STATEMENT_PARAMS, count
+    return list(
+        Event.objects.filter(message_id=message_id).values_list(
+            "kind", "number_id", "conversation_id", "data"
+        )
+    )
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
+def test_the_text_and_its_event_are_one_round_trip(api_as, recruiter, alex, number):
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202  # the general path opens the conversation
+    with CaptureQueriesContext(connection) as queries:
+        fast = send(api, alex, "fast")
+    assert fast.status_code == 202
+    written = [q["sql"] for q in queries if "pg_advisory_xact_lock" in q["sql"]]
+    assert len(written) == 1 and written[0].startswith("WITH u AS (INSERT INTO")
+    message = Message.objects.get(pk=fast.json()["id"])
+    assert _events_of(message.pk) == [
+        ("message", number.pk, message.conversation_id, {"direction": "out", "status": "queued"})
+    ]
+    general = Message.objects.get(idempotency_key="opens")
+    assert _events_of(general.pk) == [  # the listener's event, for comparison
+        ("message", number.pk, general.conversation_id, {"direction": "out", "status": "queued"})
+    ]
+    assert send(api, alex, "fast").status_code == 202  # the same key again: no second event
+    assert len(_events_of(message.pk)) == 1
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_a_text_refused_by_its_allowance_writes_no_event(api_as, recruiter, alex, number):
+    from hiretext.inbox.models import Event
+
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202
+    number.monthly_allowance = 1
+    number.save(update_fields=["monthly_allowance"])
+    events = Event.objects.count()
+    refused = send(api, alex, "refused")
+    assert (refused.status_code, refused.json()["code"]) == (422, "allowance_exhausted")
+    assert Event.objects.count() == events
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_an_event_that_fails_after_the_text_committed_is_written_by_the_listener(
+    api_as, recruiter, alex, number, monkeypatch
+):
+    from hiretext.inbox import events
+
+    real = events._event_sql
+
+    def failing_when_in_the_pipeline(insert, notify):
+        sql = real(insert, notify)
+        return sql.replace("FROM e", "FROM e, no_such_table") if " SELECT " in insert else sql
+
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202
+    monkeypatch.setattr(events, "_event_sql", failing_when_in_the_pipeline)
+    accepted = send(api, alex, "accepted")
+    assert accepted.status_code == 202
+    message = Message.objects.get(pk=accepted.json()["id"])
+    assert _events_of(message.pk) == [
+        ("message", number.pk, message.conversation_id, {"direction": "out", "status": "queued"})
+    ]
+    assert used_this_month(number) == 2
 
 
 @ON_POSTGRESQL
