@@ -33,7 +33,7 @@ from psycopg.waiting import Ready, Wait
 log = logging.getLogger("django.db.backends")
 _MARK = re.compile(r"%[%s]")
 # libpq's result statuses (psycopg.pq.ExecStatus), compared as plain ints.
-_COMMAND_OK, _TUPLES_OK, _FATAL_ERROR, _PIPELINE_SYNC = 1, 2, 7, 10
+_COMMAND_OK, _TUPLES_OK, _FATAL_ERROR, _PIPELINE_SYNC, _PIPELINE_ABORTED = 1, 2, 7, 10, 11
 _IDLE = 0  # libpq's PQTRANS_IDLE
 _BIGINT, _SMALLER_INTS = 20, (21, 23)  # the oids of bigint, smallint and integer
 _UNDEFINED_PREPARED_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
@@ -60,6 +60,7 @@ class Outcome:
 
     rows: list[list[tuple[Any, ...]]] = field(default_factory=list)
     error: DatabaseError | None = None
+    ran: bool = True  # False: an earlier transaction of the pipeline failed, this one never ran
 
     def first_row(self, statement: int = -1) -> tuple[Any, ...] | None:
         """The first row a statement returned (the last statement's by default); the
@@ -74,15 +75,19 @@ def pipeline(*transactions: Sequence[Statement]) -> list[Outcome]:
     """Run each sequence of statements as a transaction of its own, all of them in one
     round trip on PostgreSQL (libpq's pipeline mode); never inside a caller's transaction.
 
-    A transaction that fails is rolled back alone and the ones after it still run (one
-    that reads what a failed one would have written finds nothing). The outcomes say what
-    each did; a statement's error is returned there, not raised.
+    A transaction that fails is rolled back, and the ones after it do not run (`ran`);
+    those before it stay committed. The outcomes say what each did; a statement's error is
+    returned there, not raised.
     """
     db = connections[DEFAULT_DB_ALIAS]
     if db.in_atomic_block:
         raise transaction.TransactionManagementError("A pipeline runs its own transactions.")
     if db.vendor != "postgresql" or db.execute_wrappers:
-        return [_through_django_atomic(statements) for statements in transactions]
+        outcomes: list[Outcome] = []
+        for statements in transactions:
+            failed = any(outcome.error is not None for outcome in outcomes)
+            outcomes.append(Outcome(ran=False) if failed else _through_django_atomic(statements))
+        return outcomes
     db.ensure_connection()
     started = time.monotonic()
     with db.wrap_database_errors:
@@ -199,25 +204,39 @@ def _pipeline(
             results = conn.wait(_results(pgconn, syncs=0, commands=1))
         else:
             results = conn.wait(_send_pipeline(pgconn, new, runs))
+            if not single and pgconn.transaction_status != _IDLE:
+                # A transaction between BEGIN and COMMIT failed: the sync leaves it open.
+                pgconn.send_query(b"ROLLBACK")
+                conn.wait(_results(pgconn, syncs=0, commands=1))
     return _outcomes(db, adapt, results, transactions, new, done, synced=not (single and not new))
 
 
 def _send_pipeline(
     pgconn: Any, new: dict[bytes, tuple[bytes, list[int]]], runs: list[list[tuple[bytes, Any]]]
 ) -> Generator[Any, Any, list[Any]]:
-    """A psycopg wait generator: the statements to prepare, then each transaction's, each
-    group ended by a sync (which commits a transaction); returns every result."""
+    """A psycopg wait generator: the statements to prepare (then a sync), then every
+    transaction's statements, each between BEGIN and COMMIT when there are several, then
+    one sync; returns every result.
+
+    One sync, so the server answers once and this process wakes once: a sync after each
+    transaction made it send, and this process wait for, each transaction's results apart.
+    """
     pgconn.enter_pipeline_mode()
     try:
         if new:
             for name, (body, types) in new.items():
                 pgconn.send_prepare(name, body, param_types=types)
             pgconn.pipeline_sync()
+        framed = len(runs) > 1
         for run in runs:
+            if framed:
+                pgconn.send_query_params(b"BEGIN", None)
             for name, values in run:
                 pgconn.send_query_prepared(name, values)
-            pgconn.pipeline_sync()
-        return (yield from _results(pgconn, syncs=len(runs) + bool(new), commands=0))
+            if framed:
+                pgconn.send_query_params(b"COMMIT", None)
+        pgconn.pipeline_sync()
+        return (yield from _results(pgconn, syncs=1 + bool(new), commands=0))
     finally:
         if pgconn.pipeline_status:
             with contextlib.suppress(Exception):  # a lost connection: its error is raised
@@ -265,9 +284,12 @@ def _outcomes(
             failed[name] = result
     if new:
         next(read)  # the prepares' sync
+    framed = synced and len(transactions) > 1  # (as `_send_pipeline` sends them)
     outcomes = []
     for statements in transactions:
         outcome = Outcome()
+        if framed:
+            outcome.ran = next(read).status == _COMMAND_OK  # its BEGIN
         for sql, _ in statements:
             result = next(read)
             status = result.status
@@ -280,9 +302,15 @@ def _outcomes(
                 # A statement that could not be prepared fails with that error, not with
                 # "prepared statement does not exist".
                 outcome.error = _django_error(db, failed.get(_named(sql)[0], result))
-        if synced:
-            next(read)  # the transaction's sync
+            elif status == _PIPELINE_ABORTED and not framed:
+                outcome.ran = False
+        if framed:
+            result = next(read)  # its COMMIT
+            if result.status == _FATAL_ERROR and outcome.error is None:
+                outcome.error = _django_error(db, result)
         outcomes.append(outcome)
+    if synced:
+        next(read)  # the sync
     return outcomes
 
 

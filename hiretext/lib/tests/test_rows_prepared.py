@@ -190,17 +190,26 @@ def test_a_pipeline_runs_each_transaction_alone_and_says_what_each_did(org):
     insert = rows.insert_statement(Event, "RETURNING id")
     values = rows.params(Event, {"number_id": number.pk, "conversation_id": 7, "kind": "message"})
     broken = rows.params(Event, {"number_id": number.pk, "conversation_id": 7, "kind": None})
+    count = ("SELECT count(*) FROM inbox_event WHERE number_id = %s", [number.pk])
     first, failed, last = prepared.pipeline(
-        [(insert, values), ("SELECT count(*) FROM inbox_event WHERE number_id = %s", [number.pk])],
+        [(insert, values), count],
         [(insert, values), (insert, broken)],  # the second fails: the first is rolled back
-        [("SELECT count(*) FROM inbox_event WHERE number_id = %s", [number.pk])],
+        [count],
     )
-    assert first.error is None and first.rows[1] == [(1,)]
-    assert isinstance(failed.error, IntegrityError)
+    assert first.error is None and first.ran and first.rows[1] == [(1,)]
+    assert isinstance(failed.error, IntegrityError) and failed.ran
     with pytest.raises(IntegrityError):
         failed.first_row()
-    assert last.first_row() == (1,)  # the failed transaction wrote nothing
+    assert not last.ran and last.error is None  # after a failure, nothing more runs
+    assert Event.objects.filter(number_id=number.pk).count() == 1  # the first's row alone
+    assert [o.first_row() for o in prepared.pipeline([count], [count])] == [(1,), (1,)]
+    (alone,) = prepared.pipeline([(insert, values), (insert, broken)])  # one: no BEGIN
+    assert isinstance(alone.error, IntegrityError)
     assert Event.objects.filter(number_id=number.pk).count() == 1
+    assert prepared.fetchone(*count) == (1,)  # the connection is usable, outside a transaction
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    if connection.vendor == "postgresql":
+        assert connection.connection.info.transaction_status == 0  # idle: nothing left open
 
 
 @pytest.mark.django_db(transaction=True)
