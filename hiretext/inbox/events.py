@@ -175,7 +175,8 @@ def run_then_publish(
     """
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
     event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
-    insert = _event_sql(rows.insert_select(Event, computed, source), backend_name() == "postgres")
+    backend = backend_name()
+    insert = _event_sql(rows.insert_select(Event, computed, source), backend == "postgres")
     first, event = prepared.pipeline([statement], [(_ORDER, [EVENT_LOCK]), (insert, event_values)])
     row = first.first_row()
     if event.error is not None:
@@ -185,7 +186,7 @@ def run_then_publish(
     if written is None:
         return row, None
     event_id, number_id = int(written[1]), int(written[2])
-    if backend_name() == "redis":
+    if backend == "redis":
         _redis_publish(f"{event_id}:{number_id}")
     return row, event_id
 

@@ -10,7 +10,7 @@ sends no model signals: use it only for models nothing listens to (a test checks
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -164,6 +164,14 @@ def insert_select(model: type[models.Model], computed: Mapping[str, str], source
     Columns named in `computed` (attname → SQL expression over `source`) take that
     expression; the others a parameter, in `params(model, values, computed=computed)` order.
     """
+    return _insert_select(model, tuple(computed.items()), source, connection.vendor)
+
+
+@lru_cache(maxsize=64)
+def _insert_select(
+    model: type[models.Model], computed_items: tuple[tuple[str, str], ...], source: str, vendor: str
+) -> str:
+    computed = dict(computed_items)
     quote = connection.ops.quote_name
     names = ", ".join(quote(str(column.field.column)) for column in _plan(model))
     exprs = ", ".join(computed.get(column.attname, "%s") for column in _plan(model))
