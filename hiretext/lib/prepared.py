@@ -88,7 +88,7 @@ def pipeline(*transactions: Sequence[Statement]) -> list[Outcome]:
             failed = any(outcome.error is not None for outcome in outcomes)
             outcomes.append(Outcome(ran=False) if failed else _through_django_atomic(statements))
         return outcomes
-    db.ensure_connection()
+    _connect(db)
     started = time.monotonic()
     with db.wrap_database_errors:
         outcomes = _pipeline(db, transactions)
@@ -131,7 +131,7 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
     if db.vendor != "postgresql" or db.execute_wrappers:
         return _through_django(sql, params, many)  # wrapped: Django's cursor runs it
     db.validate_no_broken_transaction()
-    db.ensure_connection()
+    _connect(db)
     conn = db.connection
     started = time.monotonic()
     with db.wrap_database_errors:
@@ -144,6 +144,13 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
     if db.queries_logged:
         _log(db, [sql], started)
     return outcome.rows[0] if outcome.error is None else _raise(outcome.error)
+
+
+def _connect(db: Any) -> None:
+    """The connection, checked first as a cursor's first use in a request checks it
+    (CONN_HEALTH_CHECKS): one the server ended is replaced, not failed on."""
+    db.close_if_health_check_failed()
+    db.ensure_connection()
 
 
 def _raise(error: DatabaseError) -> Any:

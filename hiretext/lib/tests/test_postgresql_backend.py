@@ -62,3 +62,21 @@ def test_a_closed_connection_is_unusable():
     raw.close()
     assert connection.is_usable() is False
     connection.close()
+
+
+def test_prepared_statements_and_pipelines_replace_a_connection_the_server_ended():
+    """They talk to libpq directly, not through a cursor: they check the connection first
+    all the same, as a request's first cursor would (a webhook is not retried)."""
+    from hiretext.lib import prepared
+
+    for run in (
+        lambda: prepared.fetchone("SELECT pg_backend_pid() + %s", [0])[0],
+        lambda: prepared.pipeline([("SELECT pg_backend_pid() + %s", [0])])[0].first_row()[0],
+    ):
+        pid = run()
+        _server_ends(pid)
+        deadline = time.monotonic() + 5
+        while connection.is_usable() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        connection.health_check_done = False  # a new request
+        assert run() != pid

@@ -381,3 +381,25 @@ def test_a_reply_whose_event_transaction_fails_is_stored_and_its_event_written_a
         ("message", number.pk, talking.pk, {"direction": "in", "status": "received"})
     ]
     assert ReplyNotice.objects.filter(message_id=message.pk).count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_after_the_server_ended_the_connection_is_stored(client, talking, number):
+    import time
+
+    import psycopg
+
+    assert inbound(client, "First", message_id="SIMfirst").status_code == 200
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 5
+    while connection.is_usable() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # A new request (the test client keeps Django's per-request connection check away).
+    assert connection.health_check_enabled
+    connection.health_check_done = False
+    assert inbound(client, "Second", message_id="SIMsecond").status_code == 200
+    assert Message.objects.filter(external_id="SIMsecond").count() == 1
+    assert connection.connection.info.backend_pid != pid
