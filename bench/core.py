@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from bench.load import Request, Run, Series, repeat, write_requests, wrk
 NOT_AVAILABLE = "not available yet"
 # Smoke mode: long enough for every connection to get answers from warm servers, no longer.
 SMOKE_RUN_SECONDS = 0.4
+# The bare view (calibration's ceiling), measured again beside a benchmark's runs.
+BARE = Request("GET", "/bench/bare")
+BARE_SECONDS = 3.0
 
 
 class Unavailable(Exception):  # noqa: N818 - reads as a status
@@ -99,6 +103,36 @@ class Context:
             )
 
         return repeat(once, warmups=self.warmups, repeats=self.repeats, on_run=report)
+
+    def measure_with_bare(
+        self, port: int, label: str, make_requests: Any, *, seconds: float, after_run: Any = None
+    ) -> tuple[Series, list[float]]:
+        """`measure`, and the bare view on the same server right after each measured run:
+        a ratio from the pair does not drift with the machine (its speed changed by a
+        third between one benchmark and the next here). The bare view's rates, in order."""
+        bare_file = self.work / "bare-paired.req"
+        write_requests(bare_file, [BARE])
+        bare_rps: list[float] = []
+
+        def after(i: int, requests: list[Request], run: Run) -> None:
+            if after_run is not None:
+                after_run(i, requests, run)
+            if i < 0:
+                return
+            bare = wrk(port, bare_file, seconds=SMOKE_RUN_SECONDS if self.smoke else BARE_SECONDS)
+            if bare.non_2xx or bare.socket_errors or bare.timeouts:
+                fail(f"{label}: the bare view answered {bare.non_2xx} non-2xx")
+            self.say(f"  {label}, then the bare view: {bare.rps:8.1f} req/s")
+            bare_rps.append(bare.rps)
+
+        series = self.measure(port, label, make_requests, seconds=seconds, after_run=after)
+        return series, bare_rps
+
+
+def paired_ratio(series: Series, bare_rps: list[float]) -> float:
+    """The median over repetitions of a run's rate over the bare view's right after it."""
+    ratios = [run.rps / bare for run, bare in zip(series.runs, bare_rps, strict=True) if bare]
+    return round(float(statistics.median(ratios)), 3) if ratios else 0.0
 
 
 def settle[T](read: Callable[[], T], done: Callable[[T], bool], seconds: float = 10.0) -> T:
