@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
 from hiretext.accounts.models import ApiToken, Organization, User, hash_token
@@ -50,6 +51,18 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
         **extra,
     }
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+_RENDERER = JSONRenderer()  # the API's (ProblemAPI keeps ninja's default)
+
+
+def rendered(request: HttpRequest, data: Any, *, status: int) -> HttpResponse:
+    """`data` answered as ninja answers a view's result, without validating it against the
+    operation's response schema again: for a hot path whose body is built from our own
+    values (a test checks that it stays what the schema gives)."""
+    content = _RENDERER.render(request, data, response_status=status)
+    content_type = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
+    return HttpResponse(content, status=status, content_type=content_type)
 
 
 class TokenAuth(HttpBearer):

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Router, Schema, Status
+from ninja import Header, Router, Schema
 from pydantic import StringConstraints
 
 from hiretext.accounts.models import User
-from hiretext.api.core import current_user, require_perm
+from hiretext.api.core import current_user, rendered, require_perm
 from hiretext.api.schemas import Strict
 from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
@@ -192,7 +192,7 @@ def send_message(
     request: HttpRequest,
     payload: MessageIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> Status[dict[str, Any]]:
+) -> HttpResponse:
     """Accept a message for sending (202, status `queued`); the same key returns the same body."""
     user = require_perm(request, "recruitment_sms")
     person = _person(request, payload.candidate_id, payload.contact_id)
@@ -208,7 +208,7 @@ def send_message(
         idempotency_key=key,
         subject=payload.subject,
     )
-    return Status(202, _accepted(accepted.message))
+    return rendered(request, _accepted(accepted.message), status=202)
 
 
 @router.get("/messages/{message_id}", response=MessageOut, operation_id="get_message")

@@ -339,3 +339,31 @@ def test_deliver_twice_sends_once(recruiter, alex, number, immediate):
     services.deliver(accepted.message.pk)
     services.deliver(accepted.message.pk)
     assert SimulatorPhoneMessage.objects.count() == 1
+
+
+def test_the_accepted_answer_is_what_its_schema_gives(api_as, recruiter, alex, number):
+    """The send answers without validating its body against `Accepted` again: it must stay
+    exactly what the schema (and ninja's renderer) would give, headers included."""
+    from hiretext.api.messaging import Accepted
+
+    api = api_as(recruiter)
+    sent = api.post("/messages", {"candidate_id": alex.pk, "body": "Hi <b>there</b>"})
+    assert sent.status_code == 202
+    body = sent.json()
+    assert body == Accepted.model_validate(body).model_dump(mode="json")
+    assert list(body) == list(Accepted.model_fields)
+    assert body["status"] == "queued" and body["segments"] == 1
+    shown = api.get(f"/messages/{body['id']}")
+    assert sent["Content-Type"] == shown["Content-Type"] == "application/json; charset=utf-8"
+    again = api.post(
+        "/messages",
+        {"candidate_id": alex.pk, "body": "Hi <b>there</b>"},
+        headers={"Idempotency-Key": "k1"},
+    )
+    replay = api.post(
+        "/messages",
+        {"candidate_id": alex.pk, "body": "Hi <b>there</b>"},
+        headers={"Idempotency-Key": "k1"},
+    )
+    assert again.status_code == replay.status_code == 202
+    assert again.content == replay.content
