@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from hiretext.lib import rows
+
 
 @dataclass(frozen=True)
 class _Shape:
@@ -68,7 +70,7 @@ def _defaults(model: type[models.Model]) -> tuple[list[str], list[Any], list[int
     """Attnames, default values (None where the default is computed) and the positions of
     computed defaults (callables), in `from_db`'s order."""
     fields = model._meta.concrete_fields
-    computed = [k for k, field in enumerate(fields) if callable(field.default)]
+    computed = [k for k, field in enumerate(fields) if rows.computed_default(field)]
     values = [None if k in computed else field.get_default() for k, field in enumerate(fields)]
     return [field.attname for field in fields], values, computed
 

@@ -79,11 +79,18 @@ def _plan(model: type[models.Model]) -> tuple[_Column, ...]:
         )
         stamped = bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
         constant = _UNSET
-        if not stamped and not callable(field.default):
+        if not stamped and not computed_default(field):
             constant = field.get_db_prep_save(field.get_default(), connection)
         moment = type(field) is models.DateTimeField
         plan.append(_Column(field, field.attname, plain, moment, stamped, constant))
     return tuple(plan)
+
+
+def computed_default(field: models.Field[Any, Any]) -> bool:
+    """Whether the field's default is computed on each use (a callable). A field without a
+    default has `NOT_PROVIDED`, a class, as its `default`: callable, yet its default is
+    always the same (None, or "" where empty strings are allowed)."""
+    return field.has_default() and callable(field.default)
 
 
 def _default(column: _Column, db: BaseDatabaseWrapper) -> Any:

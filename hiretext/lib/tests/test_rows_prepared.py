@@ -280,3 +280,19 @@ def test_a_statement_in_a_transaction_is_part_of_it(org):
 def test_integers_of_every_size_run_through_one_statement():
     sql = "SELECT %s + 0"
     assert [prepared.fetchone(sql, [v])[0] for v in (1, 70_000, 2**40)] == [1, 70_000, 2**40]
+
+
+def test_only_callable_defaults_are_computed_per_row():
+    """A field without a default has Django's NOT_PROVIDED class as its `default`: callable,
+    yet its default never changes, so it is prepared once like any constant."""
+    from django_tasks_db.models import DBTaskResult
+
+    from hiretext.messaging.models import Message
+
+    computed = {f.name for f in Message._meta.concrete_fields if rows.computed_default(f)}
+    assert "conversation" not in computed and "body" not in computed  # no default at all
+    assert not rows.computed_default(Message._meta.get_field("segments"))  # a constant
+    assert rows.computed_default(DBTaskResult._meta.get_field("id"))  # uuid4, per row
+    first, second = (rows.params(DBTaskResult, {}) for _ in range(2))
+    at = [f.attname for f in rows._columns(DBTaskResult)].index("id")
+    assert first[at] != second[at]
