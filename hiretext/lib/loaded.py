@@ -7,12 +7,17 @@ the ORM applies (time zones, booleans, JSON), and instances come from `Model.fro
 they are the ORM's own.
 """
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 from hiretext.lib import rows
 
@@ -62,7 +67,7 @@ def build[M: models.Model](model: type[M], row: Sequence[Any], start: int = 0) -
         values.append(value)
     if values[shape.pk_index] is None:
         return None
-    return model.from_db(connection.alias, shape.attnames, values)
+    return from_db(model, shape.attnames, values)
 
 
 @cache
@@ -86,4 +91,31 @@ def written[M: models.Model](model: type[M], values: dict[str, Any]) -> M:
     for k, attname in enumerate(attnames):
         if attname in values:
             row[k] = values[attname]
-    return model.from_db(connection.alias, attnames, row)
+    return from_db(model, attnames, row)
+
+
+def from_db[M: models.Model](model: type[M], attnames: list[str], values: list[Any]) -> M:
+    """`model.from_db(…)` for every concrete field's value, in their order: the same
+    instance, with the attributes set directly when `Model.__init__` would do no more
+    (no init signal listeners, no `__init__` of the model's own, only Django's attribute
+    descriptors), which cost most of building one."""
+    if pre_init.receivers or post_init.receivers or not _plain_init(model):
+        return model.from_db(connection.alias, attnames, values)
+    instance = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = connection.alias
+    instance._state = state
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    return instance
+
+
+@cache
+def _plain_init(model: type[models.Model]) -> bool:
+    if model.__init__ is not models.Model.__init__:
+        return False
+    allowed = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return all(
+        type(inspect.getattr_static(model, field.attname, None)) in allowed
+        for field in model._meta.concrete_fields
+    )

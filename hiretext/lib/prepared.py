@@ -39,6 +39,9 @@ _BIGINT, _SMALLER_INTS = 20, (21, 23)  # the oids of bigint, smallint and intege
 _UNDEFINED_PREPARED_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
 # Statement names PREPAREd on each live driver connection.
 _prepared: "weakref.WeakKeyDictionary[Any, set[bytes]]" = weakref.WeakKeyDictionary()
+# psycopg's adapter of each live driver connection, kept: it looks a value's dumper up once
+# per type, and a new one per statement looked them all up again.
+_adapters: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 Statement = tuple[str, Sequence[Any]]  # SQL with %s placeholders, and its parameters
 
@@ -190,7 +193,9 @@ def _pipeline(
     conn = db.connection
     pgconn = conn.pgconn
     done = _prepared.setdefault(conn, set())
-    adapt = Transformer(conn)
+    adapt = _adapters.get(conn)
+    if adapt is None:
+        adapt = _adapters[conn] = Transformer(conn)
     new: dict[bytes, tuple[bytes, list[int]]] = {}
     runs: list[list[tuple[bytes, Any]]] = []
     for statements in transactions:  # every value adapted before anything is sent
