@@ -64,6 +64,7 @@ class _Column:
     field: models.Field[Any, Any]
     attname: str
     plain: bool  # str/int/None values need no preparation
+    text: bool  # a CharField or TextField: any str (a choice's member too) needs none
     moment: bool  # a DateTimeField: prepared values are kept (`_TIMES`)
     stamped: bool  # auto_now / auto_now_add: the current time when not given
     constant: Any  # the prepared default when it is a constant, else _UNSET
@@ -82,7 +83,8 @@ def _plan(model: type[models.Model]) -> tuple[_Column, ...]:
         if not stamped and not computed_default(field):
             constant = field.get_db_prep_save(field.get_default(), connection)
         moment = type(field) is models.DateTimeField
-        plan.append(_Column(field, field.attname, plain, moment, stamped, constant))
+        text = type(field) in (models.CharField, models.TextField)
+        plan.append(_Column(field, field.attname, plain, text, moment, stamped, constant))
     return tuple(plan)
 
 
@@ -105,6 +107,8 @@ def _prepare(column: _Column, value: Any, db: BaseDatabaseWrapper) -> Any:
     attribute read through the proxy looks the connection up again: 1 µs)."""
     if column.plain and type(value) in _PLAIN_VALUES:
         return value
+    if column.text and isinstance(value, str):
+        return value  # a choice (a str enum member) too: a text field keeps any str as it is
     if column.moment and type(value) is datetime:
         key = (db.vendor, value)
         found = _TIMES.get(key, _UNSET)

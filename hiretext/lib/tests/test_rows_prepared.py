@@ -296,3 +296,14 @@ def test_only_callable_defaults_are_computed_per_row():
     first, second = (rows.params(DBTaskResult, {}) for _ in range(2))
     at = [f.attname for f in rows._columns(DBTaskResult)].index("id")
     assert first[at] != second[at]
+
+
+def test_a_choice_is_prepared_for_a_text_column_as_the_field_prepares_it():
+    from hiretext.messaging.models import Message
+
+    field = Message._meta.get_field("direction")
+    column = next(c for c in rows._plan(Message) if c.attname == "direction")
+    value = Message.Direction.INBOUND
+    prepared_value = rows._prepare(column, value, connection)
+    assert prepared_value == field.get_db_prep_save(value, connection)
+    assert type(prepared_value) is type(field.get_db_prep_save(value, connection))
