@@ -72,8 +72,10 @@ bench-deps: $(BENCH_STAMP) $(BENCH_NODE_STAMP)
 bench: bench-deps
 	$(BIN)/python -m bench
 
+# On both databases: each has paths of its own (prepared statements, pipelines, LISTEN).
 bench-smoke: bench-deps
-	$(BIN)/python -m bench --smoke
+	env -u DATABASE_URL $(BIN)/python -m bench --smoke
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench --smoke
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -104,15 +104,15 @@ def pipeline(*transactions: Sequence[Statement]) -> list[Outcome]:
                 outcomes = outcomes[:k] + _pipeline(db, transactions[k:])
             break
     if db.queries_logged:
-        _log(db, [sql for statements in transactions for sql, _ in statements], started)
+        _log(db, [statement for statements in transactions for statement in statements], started)
     return outcomes
 
 
-def _log(db: Any, statements: list[str], started: float) -> None:
+def _log(db: Any, statements: list[Statement], started: float) -> None:
     """Record one round trip as Django's debug cursor records a query (`connection.queries`,
-    the `django.db.backends` logger): its statements, `; `-separated."""
+    the `django.db.backends` logger): its statements with their values, `; `-separated."""
     duration = time.monotonic() - started
-    sql = "; ".join(statements)
+    sql = "; ".join(db.ops.compose_sql(text, params) for text, params in statements)
     db.queries_log.append({"sql": sql, "time": f"{duration:.3f}"})
     log.debug("(%.3f) %s; alias=%s", duration, sql, db.alias)
 
@@ -145,7 +145,7 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
             _prepared.pop(conn, None)  # it ran nothing: prepared again, it runs again
             outcome = _pipeline(db, [[(sql, params)]], single=True)[0]
     if db.queries_logged:
-        _log(db, [sql], started)
+        _log(db, [(sql, params)], started)
     return outcome.rows[0] if outcome.error is None else _raise(outcome.error)
 
 

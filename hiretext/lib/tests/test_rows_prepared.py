@@ -307,3 +307,17 @@ def test_a_choice_is_prepared_for_a_text_column_as_the_field_prepares_it():
     prepared_value = rows._prepare(column, value, connection)
     assert prepared_value == field.get_db_prep_save(value, connection)
     assert type(prepared_value) is type(field.get_db_prep_save(value, connection))
+
+
+def test_a_logged_statement_carries_its_values_as_djangos_cursor_logs_them():
+    """What `connection.queries` shows can be run again as it is (EXPLAIN, a debugger)."""
+    from django.test.utils import CaptureQueriesContext
+
+    sql = "SELECT %s || 'x', CAST(%s AS integer) + 1"
+    with CaptureQueriesContext(connection) as queries:
+        assert prepared.fetchone(sql, ["it's", 41]) == ("it'sx", 42)
+    (logged,) = [q["sql"] for q in queries]
+    assert "%s" not in logged and "41" in logged
+    with connection.cursor() as cursor:
+        cursor.execute(logged)
+        assert cursor.fetchone() == ("it'sx", 42)
