@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from hiretext.inbox.models import Event
 from hiretext.lib import prepared, rows
-from hiretext.messaging.models import Conversation
+from hiretext.messaging.models import Conversation, Message
 from hiretext.numbers.models import PhoneNumber
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,31 @@ def run_then_publish(
     if backend == "redis":
         _redis_publish(f"{event_id}:{number_id}")
     return row, event_id
+
+
+def run_then_publish_message(
+    statement: tuple[str, list[Any]], where: str, where_params: list[Any], data: dict[str, Any]
+) -> tuple[tuple[Any, ...] | None, bool]:
+    """`run_then_publish` for a statement that writes one message: its `message` event,
+    for the message `where` finds (SQL over `m`, the message, and `c`, its conversation;
+    nothing when the statement wrote nothing). (The statement's first row; whether the
+    event was written.)"""
+    quote = connection.ops.quote_name
+    source = (
+        f"{quote(Message._meta.db_table)} m "
+        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id WHERE {where}"
+    )
+    row, event_id = run_then_publish(
+        statement, Event.Kind.MESSAGE, _MESSAGE_EVENT, source, where_params, data
+    )
+    return row, event_id is not None
+
+
+_MESSAGE_EVENT = {
+    "number_id": "c.number_id",
+    "conversation_id": "m.conversation_id",
+    "message_id": "m.id",
+}
 
 
 def _redis_publish(payload: str) -> None:

@@ -37,11 +37,27 @@ _COMMAND_OK, _TUPLES_OK, _FATAL_ERROR, _PIPELINE_SYNC, _PIPELINE_ABORTED = 1, 2,
 _IDLE = 0  # libpq's PQTRANS_IDLE
 _BIGINT, _SMALLER_INTS = 20, (21, 23)  # the oids of bigint, smallint and integer
 _UNDEFINED_PREPARED_STATEMENT = "26000"  # PostgreSQL's invalid_sql_statement_name
-# Statement names PREPAREd on each live driver connection.
-_prepared: "weakref.WeakKeyDictionary[Any, set[bytes]]" = weakref.WeakKeyDictionary()
-# psycopg's adapter of each live driver connection, kept: it looks a value's dumper up once
-# per type, and a new one per statement looked them all up again.
-_adapters: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class _Session:
+    """What is kept per live driver connection."""
+
+    # psycopg's adapter, kept: it looks a value's dumper up once per type (a new one per
+    # statement looked them all up again).
+    adapt: Any
+    prepared: set[bytes] = field(default_factory=set)  # names PREPAREd on the connection
+
+
+_sessions: "weakref.WeakKeyDictionary[Any, _Session]" = weakref.WeakKeyDictionary()
+
+
+def _session(conn: Any) -> _Session:
+    found = _sessions.get(conn)
+    if found is None:
+        found = _sessions[conn] = _Session(Transformer(conn))
+    return found
+
 
 Statement = tuple[str, Sequence[Any]]  # SQL with %s placeholders, and its parameters
 
@@ -99,7 +115,7 @@ def pipeline(*transactions: Sequence[Statement]) -> list[Outcome]:
         if _statement_gone(outcome.error):
             # Deallocated behind our back (`DISCARD ALL`): that transaction ran nothing,
             # and the ones after it may read what it writes. Prepared again, they run again.
-            _prepared.pop(db.connection, None)
+            _session(db.connection).prepared.clear()
             with db.wrap_database_errors:
                 outcomes = outcomes[:k] + _pipeline(db, transactions[k:])
             break
@@ -142,11 +158,13 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
             conn.wait(conn._start_query())  # the caller's transaction begins, as psycopg's would
         outcome = _pipeline(db, [[(sql, params)]], single=True)[0]
         if _statement_gone(outcome.error) and db.get_autocommit():
-            _prepared.pop(conn, None)  # it ran nothing: prepared again, it runs again
+            _session(conn).prepared.clear()  # it ran nothing: prepared again, it runs again
             outcome = _pipeline(db, [[(sql, params)]], single=True)[0]
     if db.queries_logged:
         _log(db, [(sql, params)], started)
-    return outcome.rows[0] if outcome.error is None else _raise(outcome.error)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.rows[0]
 
 
 def _connect(db: Any) -> None:
@@ -154,10 +172,6 @@ def _connect(db: Any) -> None:
     (CONN_HEALTH_CHECKS): one the server ended is replaced, not failed on."""
     db.close_if_health_check_failed()
     db.ensure_connection()
-
-
-def _raise(error: DatabaseError) -> Any:
-    raise error
 
 
 def _statement_gone(error: BaseException | None) -> bool:
@@ -192,10 +206,8 @@ def _pipeline(
     """
     conn = db.connection
     pgconn = conn.pgconn
-    done = _prepared.setdefault(conn, set())
-    adapt = _adapters.get(conn)
-    if adapt is None:
-        adapt = _adapters[conn] = Transformer(conn)
+    session = _session(conn)
+    done, adapt = session.prepared, session.adapt
     new: dict[bytes, tuple[bytes, list[int]]] = {}
     runs: list[list[tuple[bytes, Any]]] = []
     for statements in transactions:  # every value adapted before anything is sent

@@ -146,20 +146,11 @@ def _accept_and_publish(
     when the statement wrote nothing, it finds nothing. (The row; whether the event was
     written.)"""
     from hiretext.inbox import events
-    from hiretext.inbox.models import Event
 
-    quote = connection.ops.quote_name
-    source = (
-        f"{quote(Message._meta.db_table)} m "
-        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
-        "WHERE m.organization_id = %s AND m.created_at = %s AND m.sender_id = %s "
-        "AND m.conversation_id = %s AND m.direction = %s"
-    )
-    row, event_id = events.run_then_publish(
+    return events.run_then_publish_message(
         (sql, params),
-        Event.Kind.MESSAGE,
-        {"number_id": "c.number_id", "conversation_id": "m.conversation_id", "message_id": "m.id"},
-        source,
+        "m.organization_id = %s AND m.created_at = %s AND m.sender_id = %s "
+        "AND m.conversation_id = %s AND m.direction = %s",
         [
             fields["organization_id"],
             fields["created_at"],
@@ -169,4 +160,3 @@ def _accept_and_publish(
         ],
         {"direction": Message.Direction.OUTBOUND, "status": Message.Status.QUEUED},
     )
-    return row, event_id is not None

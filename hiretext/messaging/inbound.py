@@ -304,26 +304,13 @@ def _store_and_publish(
     is found by the carrier's id and this request's clock reading: a redelivery, whose
     message was stored earlier, writes none. (The row; whether the event was written.)"""
     from hiretext.inbox import events
-    from hiretext.inbox.models import Event
 
-    quote = connection.ops.quote_name
-    source = (
-        f"{quote(Message._meta.db_table)} m "
-        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
-        "WHERE m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '') "
-        "AND m.created_at = %s"
-    )
     found_by = [fields["carrier"], fields["external_id"], _db_time(fields["created_at"])]
     try:
-        row, event_id = events.run_then_publish(
+        row, event_published = events.run_then_publish_message(
             (sql, params),
-            Event.Kind.MESSAGE,
-            {
-                "number_id": "c.number_id",
-                "conversation_id": "m.conversation_id",
-                "message_id": "m.id",
-            },
-            source,
+            "m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '') "
+            "AND m.created_at = %s",
             found_by,
             {"direction": Message.Direction.INBOUND, "status": Message.Status.RECEIVED},
         )
@@ -336,7 +323,7 @@ def _store_and_publish(
         log.warning("Inbound message %s stored; its inbox event failed", stored.pk, exc_info=True)
         route = prepared.fetchone(_route_sql(), [event.from_e164, event.to_e164, stored.carrier])
         return (None if route is None else (*route, stored.pk)), False
-    return row, event_id is not None
+    return row, event_published
 
 
 _FROM_ROUTE = {"organization_id": "r.organization_id", "conversation_id": "r.conversation_id"}
