@@ -10,6 +10,7 @@ message is published once the row is committed.
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -155,29 +156,29 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
 
 
 def run_then_publish(
-    statement: tuple[str, list[Any]],
+    statements: Sequence[tuple[str, list[Any]]],
     kind: str,
     computed: dict[str, str],
     source: str,
     source_params: list[Any],
     data: dict[str, Any],
 ) -> tuple[tuple[Any, ...] | None, int | None]:
-    """PostgreSQL, outside a transaction: run `statement` (SQL and parameters) in a
-    transaction of its own, then write the event its rows describe as `_write_ordered`
+    """PostgreSQL, outside a transaction: run `statements` (SQL and parameters each) in a
+    transaction of their own, then write the event their rows describe as `_write_ordered`
     does, in one round trip instead of two (`prepared.pipeline`).
 
     The event's row is `INSERT … SELECT` from `source` (SQL over the committed rows, its
     `%s` taking `source_params`), with `computed` columns (attname: expression) and `kind`,
     `data` and the time as values; a `source` that finds nothing writes no event. Returns
-    the statement's first row and the event's id: None when none was written, or when the
-    event failed after the statement committed (logged; the caller's listeners write it).
-    The statement's own failure is raised.
+    the last statement's first row and the event's id: None when none was written, or when
+    the event failed after the statements committed (logged; the caller's listeners write
+    it). The statements' own failure is raised.
     """
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
     event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
     backend = backend_name()
     insert = _event_sql(rows.insert_select(Event, computed, source), backend == "postgres")
-    first, event = prepared.pipeline([statement], [(_ORDER, [EVENT_LOCK]), (insert, event_values)])
+    first, event = prepared.pipeline(statements, [(_ORDER, [EVENT_LOCK]), (insert, event_values)])
     row = first.first_row()
     if event.error is not None:
         log.warning("A change committed; its inbox event failed", exc_info=event.error)
@@ -191,22 +192,45 @@ def run_then_publish(
     return row, event_id
 
 
+# The message a statement wrote, handed to its event's transaction in the same round trip
+# through a setting of the database session: the event reads the message by its primary
+# key. (Found by other columns, the planner was free to pick another index, and did: with
+# no statistics yet, it walked every message of the sender on each send.)
+_WRITTEN_MESSAGE = "hiretext.written_message"
+_FORGET_WRITTEN_MESSAGE = f"SELECT set_config('{_WRITTEN_MESSAGE}', '', false)"
+
+
+def record_written_message(message_id: str) -> str:
+    """A SQL expression a statement for `run_then_publish_message` evaluates once for the
+    message it wrote (`message_id`, SQL, e.g. `m.id`): the event is that message's."""
+    return f"set_config('{_WRITTEN_MESSAGE}', ({message_id})::text, false)"
+
+
 def run_then_publish_message(
-    statement: tuple[str, list[Any]], where: str, where_params: list[Any], data: dict[str, Any]
+    statement: tuple[str, list[Any]], data: dict[str, Any]
 ) -> tuple[tuple[Any, ...] | None, bool]:
-    """`run_then_publish` for a statement that writes one message: its `message` event,
-    for the message `where` finds (SQL over `m`, the message, and `c`, its conversation;
-    nothing when the statement wrote nothing). (The statement's first row; whether the
-    event was written.)"""
-    quote = connection.ops.quote_name
-    source = (
-        f"{quote(Message._meta.db_table)} m "
-        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id WHERE {where}"
-    )
+    """`run_then_publish` for a statement that writes at most one message and records it
+    (`record_written_message`): that message's `message` event, none when the statement
+    wrote nothing. (The statement's first row; whether the event was written.)"""
     row, event_id = run_then_publish(
-        statement, Event.Kind.MESSAGE, _MESSAGE_EVENT, source, where_params, data
+        [(_FORGET_WRITTEN_MESSAGE, []), statement],
+        Event.Kind.MESSAGE,
+        _MESSAGE_EVENT,
+        written_message_source(),
+        [],
+        data,
     )
     return row, event_id is not None
+
+
+def written_message_source() -> str:
+    """SQL (a FROM clause) of the recorded message `m` and its conversation `c`."""
+    quote = connection.ops.quote_name
+    return (
+        f"{quote(Message._meta.db_table)} m "
+        f"JOIN {quote(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
+        f"WHERE m.id = NULLIF(current_setting('{_WRITTEN_MESSAGE}', true), '')::bigint"
+    )
 
 
 _MESSAGE_EVENT = {

@@ -46,6 +46,8 @@ _TASK_FROM_MESSAGE = {
 
 @cache
 def _statement(with_task: bool) -> str:
+    from hiretext.inbox.events import record_written_message
+
     quote = connection.ops.quote_name
     usage = quote(MonthlyUsage._meta.db_table)
     conversation = quote(Conversation._meta.db_table)
@@ -60,7 +62,8 @@ def _statement(with_task: bool) -> str:
     ]
     if with_task:
         parts.append(f"t AS ({rows.insert_select(DBTaskResult, _TASK_FROM_MESSAGE, 'm')})")
-    return f"WITH {', '.join(parts)} SELECT m.id FROM m"  # noqa: S608 - names from models
+    written = record_written_message("m.id")
+    return f"WITH {', '.join(parts)} SELECT m.id, {written} FROM m"  # noqa: S608 - names from models
 
 
 def accept_in_one_statement(request: "_Request") -> Message | None:
@@ -121,7 +124,7 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
         with transaction.atomic():
             row = prepared.fetchone(sql, params)
     elif signals.message_sent.has_listeners(Message):
-        row, event_published = _accept_and_publish(sql, params, fields)
+        row, event_published = _accept_and_publish(sql, params)
     else:
         row = prepared.fetchone(sql, params)
     if row is None:
@@ -137,26 +140,12 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
     return message
 
 
-def _accept_and_publish(
-    sql: str, params: list[Any], fields: dict[str, Any]
-) -> tuple[tuple[Any, ...] | None, bool]:
+def _accept_and_publish(sql: str, params: list[Any]) -> tuple[tuple[Any, ...] | None, bool]:
     """The statement, then the inbox's event of the message it wrote, in one round trip
-    (`inbox.events.run_then_publish`). The event's source finds the message by its
-    organisation and time (the `message_org_recent` index), sender and conversation:
-    when the statement wrote nothing, it finds nothing. (The row; whether the event was
-    written.)"""
+    (`inbox.events.run_then_publish_message`); none when the statement wrote nothing.
+    (The row; whether the event was written.)"""
     from hiretext.inbox import events
 
     return events.run_then_publish_message(
-        (sql, params),
-        "m.organization_id = %s AND m.created_at = %s AND m.sender_id = %s "
-        "AND m.conversation_id = %s AND m.direction = %s",
-        [
-            fields["organization_id"],
-            fields["created_at"],
-            fields["sender_id"],
-            fields["conversation_id"],
-            Message.Direction.OUTBOUND,
-        ],
-        {"direction": Message.Direction.OUTBOUND, "status": Message.Status.QUEUED},
+        (sql, params), {"direction": Message.Direction.OUTBOUND, "status": Message.Status.QUEUED}
     )

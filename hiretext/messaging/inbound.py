@@ -300,18 +300,14 @@ def _store_and_publish(
     sql: str, params: list[Any], event: InboundSms, fields: dict[str, Any]
 ) -> tuple[tuple[Any, ...] | None, bool]:
     """The statement, then the inbox's event of the message it stored, in one round trip
-    (`inbox.events.run_then_publish`: the event is ordered as every event is). The event
-    is found by the carrier's id and this request's clock reading: a redelivery, whose
-    message was stored earlier, writes none. (The row; whether the event was written.)"""
+    (`inbox.events.run_then_publish_message`: the event is ordered as every event is); a
+    redelivery, whose message was stored earlier, writes none. (The row; whether the event
+    was written.)"""
     from hiretext.inbox import events
 
-    found_by = [fields["carrier"], fields["external_id"], _db_time(fields["created_at"])]
     try:
         row, event_published = events.run_then_publish_message(
             (sql, params),
-            "m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '') "
-            "AND m.created_at = %s",
-            found_by,
             {"direction": Message.Direction.INBOUND, "status": Message.Status.RECEIVED},
         )
     except DatabaseError:
@@ -337,6 +333,8 @@ _ENTRY_FROM_ROUTE = {
 
 @cache
 def _store_sql(written: tuple[tuple[type[models.Model], str], ...]) -> str:
+    from hiretext.inbox.events import record_written_message
+
     conversation = connection.ops.quote_name(Conversation._meta.db_table)
     parts = [
         f"r AS ({_route_sql()})",
@@ -350,8 +348,11 @@ def _store_sql(written: tuple[tuple[type[models.Model], str], ...]) -> str:
             for i, (model, field) in enumerate(written)
         ),
     ]
-    returned = "r.number_id, r.organization_id, r.conversation_id, r.candidate_id, r.contact_id"
-    return f"WITH {', '.join(parts)} SELECT {returned}, r.mobile, m.id FROM r LEFT JOIN m ON true"  # noqa: S608
+    returned = (
+        "r.number_id, r.organization_id, r.conversation_id, r.candidate_id, r.contact_id, "
+        f"r.mobile, m.id, {record_written_message('m.id')}"
+    )
+    return f"WITH {', '.join(parts)} SELECT {returned} FROM r LEFT JOIN m ON true"  # noqa: S608
 
 
 def _stored(carrier: str, event: InboundSms) -> Message | None:
