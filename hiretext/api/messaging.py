@@ -174,12 +174,18 @@ def _candidate_statement(vendor: str) -> str:
     return f"SELECT {loaded.columns(Candidate, 'c')} FROM ats_candidate c WHERE c.id = %s"  # noqa: S608
 
 
-def _candidate(user: User, candidate_id: int) -> Candidate:
-    """`ats.queries.access_candidate` in one plain SELECT (the send endpoint's hot path)."""
+def _candidate_reader(user: User, candidate_id: int) -> User:
+    """`user`, if they may look for `candidate_id` at all (NotFound otherwise)."""
     if not 0 < candidate_id <= ats_queries.MAX_ID:
         raise NotFound("No such candidate.")
     if user.organization_id is None:
         raise NotFound()
+    return user
+
+
+def _candidate(user: User, candidate_id: int) -> Candidate:
+    """`ats.queries.access_candidate` in one plain SELECT (the send endpoint's hot path)."""
+    _candidate_reader(user, candidate_id)
     row = prepared.fetchone(_candidate_statement(connection.vendor), [candidate_id])
     person = loaded.build(Candidate, row) if row is not None else None
     if person is None or person.organization_id != user.organization_id:
@@ -195,10 +201,10 @@ def send_message(
 ) -> HttpResponse:
     """Accept a message for sending (202, status `queued`); the same key returns the same body."""
     user = require_perm(request, "recruitment_sms")
-    person = _person(request, payload.candidate_id, payload.contact_id)
+    key = (idempotency_key or "").strip()
+    person, route_read = _recipient(request, payload, key)
     if payload.template_id is not None:
         raise NotFound("No such template.")
-    key = (idempotency_key or "").strip()
     accepted = services.send_message(
         user,
         person,
@@ -207,8 +213,29 @@ def send_message(
         channel=payload.channel,
         idempotency_key=key,
         subject=payload.subject,
+        route_read=route_read,
     )
     return rendered(request, _accepted(accepted.message), status=202)
+
+
+def _recipient(
+    request: HttpRequest, payload: MessageIn, key: str
+) -> tuple[Candidate | Contact, services.RouteRead | None]:
+    """The person to send to (`_person`); a text to a candidate on PostgreSQL reads the
+    route it takes in the same statement (`services.candidate_and_route`)."""
+    candidate_id = payload.candidate_id
+    if (
+        candidate_id is None
+        or payload.contact_id is not None
+        or payload.channel != "sms"
+        or connection.vendor != "postgresql"
+    ):
+        return _person(request, candidate_id, payload.contact_id), None
+    user = _candidate_reader(current_user(request), candidate_id)
+    found = services.candidate_and_route(user, candidate_id, key)
+    if found is None:
+        raise NotFound("No such candidate.")
+    return found
 
 
 @router.get("/messages/{message_id}", response=MessageOut, operation_id="get_message")

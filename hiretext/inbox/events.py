@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -223,6 +223,7 @@ def run_then_publish_message(
     return row, event_id is not None
 
 
+@cache
 def written_message_source() -> str:
     """SQL (a FROM clause) of the recorded message `m` and its conversation `c`."""
     quote = connection.ops.quote_name

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
@@ -52,22 +52,24 @@ def columns(model: type[models.Model], alias: str) -> str:
 
 def width(model: type[models.Model]) -> int:
     """How many columns `columns(model, …)` lists."""
-    return len(_shape(model, connection.vendor).columns)
+    return len(_shape(model, connections[DEFAULT_DB_ALIAS].vendor).columns)
 
 
 def build[M: models.Model](model: type[M], row: Sequence[Any], start: int = 0) -> M | None:
     """The `model` instance in `row[start:]` (as listed by `columns`); None if its primary
     key is NULL (an outer join that found nothing)."""
-    shape = _shape(model, connection.vendor)
+    # The connection itself, looked up once: each read through Django's proxy looks it up.
+    db = connections[DEFAULT_DB_ALIAS]
+    shape = _shape(model, db.vendor)
     values = []
     for offset, (found, expression) in enumerate(shape.converters):
         value = row[start + offset]
         for convert in found:
-            value = convert(value, expression, connection)
+            value = convert(value, expression, db)
         values.append(value)
     if values[shape.pk_index] is None:
         return None
-    return from_db(model, shape.attnames, values)
+    return from_db(model, shape.attnames, values, db.alias)
 
 
 @cache
@@ -94,17 +96,19 @@ def written[M: models.Model](model: type[M], values: dict[str, Any]) -> M:
     return from_db(model, attnames, row)
 
 
-def from_db[M: models.Model](model: type[M], attnames: list[str], values: list[Any]) -> M:
+def from_db[M: models.Model](
+    model: type[M], attnames: list[str], values: list[Any], alias: str = DEFAULT_DB_ALIAS
+) -> M:
     """`model.from_db(…)` for every concrete field's value, in their order: the same
     instance, with the attributes set directly when `Model.__init__` would do no more
     (no init signal listeners, no `__init__` of the model's own, only Django's attribute
     descriptors), which cost most of building one."""
     if pre_init.receivers or post_init.receivers or not _plain_init(model):
-        return model.from_db(connection.alias, attnames, values)
+        return model.from_db(alias, attnames, values)
     instance = model.__new__(model)
     state = ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = alias
     instance._state = state
     instance.__dict__.update(zip(attnames, values, strict=True))
     return instance

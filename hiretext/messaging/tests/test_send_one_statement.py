@@ -8,7 +8,7 @@ from django_tasks_db.models import DBTaskResult
 
 from hiretext.accounts.models import ApiToken
 from hiretext.ats.models import ActivityEntry
-from hiretext.messaging import acceptance
+from hiretext.messaging import acceptance, services
 from hiretext.messaging.models import Message
 from hiretext.messaging.tests.conftest import parallel_api_posts
 from hiretext.numbers.allowance import used_this_month
@@ -185,9 +185,9 @@ def test_parallel_sends_with_one_key_send_once(recruiter, alex, number):
 @ON_POSTGRESQL
 def test_the_hot_lookups_read_by_primary_key_whatever_the_planner_knows(org, alex, number):
     """A new database has no statistics yet, and a prepared statement keeps the plan it
-    was given. The send's candidate and the event's message are found by primary key alone,
-    so no other index can be chosen (the organisation's was, reading all its candidates;
-    the sender's was, reading all their messages)."""
+    was given. The send's candidate (alone or with its route) and the event's message are
+    found by primary key alone, so no other index can be chosen (the organisation's was,
+    reading all its candidates; the sender's was, reading all their messages)."""
     from hiretext.api.messaging import _candidate_statement
     from hiretext.ats.models import Candidate
     from hiretext.inbox.events import written_message_source
@@ -196,15 +196,42 @@ def test_the_hot_lookups_read_by_primary_key_whatever_the_planner_knows(org, ale
         Candidate(organization=org, first_name="C", last_name=str(k), mobile=f"+1212555{k:04d}")
         for k in range(300)
     )
-    statements = {
-        "ats_candidate_pkey": _candidate_statement("postgresql").replace("%s", "$1"),
-        "messaging_message_pkey": f"SELECT m.id FROM {written_message_source()}",
+    statements = {  # the index that must be read: the statement, its arguments
+        "ats_candidate_pkey": (_candidate_statement("postgresql"), "(1)"),
+        "messaging_message_pkey": (f"SELECT m.id FROM {written_message_source()}", ""),
+        "ats_candidate_pkey on ats_candidate who": (
+            services._candidate_route_sql(),
+            "(1, 'key', 1, 1)",
+        ),
     }
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        for k, (index, sql) in enumerate(statements.items()):
+        for k, (index, (sql, arguments)) in enumerate(statements.items()):
+            numbered = sql.split("%s")
+            sql = "".join(f"{part}${n}" for n, part in enumerate(numbered[:-1], 1)) + numbered[-1]
             cursor.execute(f"PREPARE probe_{k} AS {sql}")
-            cursor.execute(f"EXPLAIN EXECUTE probe_{k}" + ("(1)" if "$1" in sql else ""))
+            cursor.execute(f"EXPLAIN EXECUTE probe_{k}{arguments}")
             plan = "\n".join(line for (line,) in cursor.fetchall())
             cursor.execute(f"DEALLOCATE probe_{k}")
             assert f"Index Scan using {index} " in plan, plan
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
+def test_a_text_to_a_candidate_is_three_round_trips(api_as, recruiter, alex, number):
+    """The token; the candidate with the route a text to them takes; the text and its
+    event (`services.candidate_and_route`, `acceptance`)."""
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202
+    with CaptureQueriesContext(connection) as queries:
+        response = send(api, alex, "fast")
+    assert response.status_code == 202
+    executed = [q["sql"] for q in queries]
+    assert len(executed) == 3, [sql[:60] for sql in executed]
+    assert "LEFT JOIN LATERAL" in executed[1] and "WITH u AS (INSERT INTO" in executed[2]
+    message = Message.objects.get(pk=response.json()["id"])
+    assert message.conversation_id == Message.objects.get(idempotency_key="opens").conversation_id
+    again = send(api, alex, "fast")  # the key read with the route: the same message
+    assert (again.status_code, again.json()) == (202, response.json())
