@@ -221,3 +221,70 @@ def test_an_unknown_webhook_path_is_the_plain_404_page(wsgi, client):
     assert "sessionid" not in headers.get("Set-Cookie", "")
     assert client.get("/webhooks/no/such/path").status_code == 404
     assert client.handler.handled == ["machine"]
+
+
+# --- paths resolved once ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def resolutions(monkeypatch):
+    """The paths a handler had Django resolve for a request."""
+    from django.core.handlers.base import BaseHandler
+
+    asked = []
+    real = BaseHandler.resolve_request
+
+    def counting(self, request):
+        asked.append(request.path_info)
+        return real(self, request)
+
+    monkeypatch.setattr(BaseHandler, "resolve_request", counting)
+    return asked
+
+
+def test_a_machine_path_is_resolved_once(client, api_as, recruiter, alex, number, resolutions):
+    from hiretext.messaging.services import send_message
+
+    api = api_as(recruiter)
+    first = send_message(recruiter, alex, "one").message
+    second = send_message(recruiter, alex, "two").message
+    bodies = [api.get(f"/messages/{m.pk}").json()["body"] for m in (first, second, first)]
+    assert bodies == ["one", "two", "one"]  # each path its own view arguments
+    for _ in range(3):
+        assert inbound(client, "Hello").status_code == 200
+    assert resolutions == [
+        f"/api/v1/messages/{first.pk}",
+        f"/api/v1/messages/{second.pk}",
+        "/webhooks/simulator/inbound",
+    ]
+    assert client.get("/login/").status_code == 200
+    assert client.get("/login/").status_code == 200  # the browser stack resolves each time
+    assert resolutions[3:] == ["/login/", "/login/"]
+
+
+def test_a_path_that_matches_nothing_is_never_kept(client, resolutions):
+    for _ in range(2):
+        assert client.post("/webhooks/no/such/path").status_code == 404
+    assert resolutions.count("/webhooks/no/such/path") == 2
+    assert client.handler.machine._resolved == {}
+
+
+def test_the_kept_paths_are_bounded(client, monkeypatch, resolutions):
+    from hiretext.lib import wsgi
+
+    monkeypatch.setattr(wsgi, "RESOLVED_KEPT", 3)
+    paths = [f"/webhooks/carrier{k}/inbound" for k in range(7)]
+    for path in [*paths, paths[-1]]:
+        assert client.post(path).status_code == 404  # matched; no such carrier
+    assert 0 < len(client.handler.machine._resolved) <= 3
+    assert [path for path in resolutions if path in paths] == paths  # the last one kept
+
+
+def test_another_urlconf_is_resolved_afresh(client, settings, resolutions):
+    path = "/webhooks/nowhere/inbound"
+    response = client.post(path)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")  # the view's
+    settings.ROOT_URLCONF = "hiretext.lib.tests.urls_without_webhooks"
+    assert client.post(path).status_code == 404  # nothing matches now: the 404 page
+    assert b"Page not found" in client.post(path).content
+    assert resolutions.count(path) == 3
