@@ -174,18 +174,17 @@ def _candidate_statement(vendor: str) -> str:
     return f"SELECT {loaded.columns(Candidate, 'c')} FROM ats_candidate c WHERE c.id = %s"  # noqa: S608
 
 
-def _candidate_reader(user: User, candidate_id: int) -> User:
-    """`user`, if they may look for `candidate_id` at all (NotFound otherwise)."""
+def _check_candidate_id(user: User, candidate_id: int) -> None:
+    """NotFound unless `user` may look for `candidate_id` at all."""
     if not 0 < candidate_id <= ats_queries.MAX_ID:
         raise NotFound("No such candidate.")
     if user.organization_id is None:
         raise NotFound()
-    return user
 
 
 def _candidate(user: User, candidate_id: int) -> Candidate:
     """`ats.queries.access_candidate` in one plain SELECT (the send endpoint's hot path)."""
-    _candidate_reader(user, candidate_id)
+    _check_candidate_id(user, candidate_id)
     row = prepared.fetchone(_candidate_statement(connection.vendor), [candidate_id])
     person = loaded.build(Candidate, row) if row is not None else None
     if person is None or person.organization_id != user.organization_id:
@@ -231,7 +230,8 @@ def _recipient(
         or connection.vendor != "postgresql"
     ):
         return _person(request, candidate_id, payload.contact_id), None
-    user = _candidate_reader(current_user(request), candidate_id)
+    user = current_user(request)
+    _check_candidate_id(user, candidate_id)
     found = services.candidate_and_route(user, candidate_id, key)
     if found is None:
         raise NotFound("No such candidate.")

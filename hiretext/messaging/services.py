@@ -300,16 +300,22 @@ WHERE a.user_id = %s AND n.status = '{active}'
 ORDER BY n.id
 LIMIT 1
 """
-_ROUTE_SQL = {
-    column: _ROUTE.format(
-        person=column,
-        organization="%s",
-        phone="%s",
-        person_id="%s",
+
+
+def _route_statement(person: str, organization: str, phone: str, person_id: str) -> str:
+    """`_ROUTE` for the person `column` and the SQL that gives the person's values."""
+    return _ROUTE.format(
+        person=person,
+        organization=organization,
+        phone=phone,
+        person_id=person_id,
         sent_with_key=_SENT_WITH_KEY,
         active=PhoneNumber.Status.ACTIVE.value,
     )
-    for column in ("candidate_id", "contact_id")
+
+
+_ROUTE_SQL = {
+    column: _route_statement(column, "%s", "%s", "%s") for column in ("candidate_id", "contact_id")
 }
 
 
@@ -351,14 +357,7 @@ class RouteRead:
 def _candidate_route_sql() -> str:
     # By primary key alone, as the API's candidate lookup (the organisation is compared
     # on the row); the route is `_ROUTE` for that row's candidate.
-    route = _ROUTE.format(
-        person="candidate_id",
-        organization="who.organization_id",
-        phone="who.mobile",
-        person_id="who.id",
-        sent_with_key=_SENT_WITH_KEY,
-        active=PhoneNumber.Status.ACTIVE.value,
-    )
+    route = _route_statement("candidate_id", "who.organization_id", "who.mobile", "who.id")
     return (
         f"SELECT {loaded.columns(Candidate, 'who')}, r.* FROM ats_candidate who "  # noqa: S608
         f"LEFT JOIN LATERAL ({route}) r ON true WHERE who.id = %s"
