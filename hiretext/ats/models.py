@@ -245,8 +245,13 @@ class ActivityEntry(PersonRef):
     )
     # Not indexed: entries are read by person (the timelines below); only deleting a whole
     # organisation looks them up by it, and every entry written would update the index.
+    # The person's organisation, copied; no database constraint, as `Message.organization`.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     summary = models.CharField(max_length=300)

@@ -35,7 +35,7 @@ def debit(org: Organization, units: int, *, message_id: int) -> None:
     one organisation, so two sends can never both spend the last credits.
     """
     assert transaction.get_connection().in_atomic_block, "debit needs the send's transaction"
-    Organization.objects.select_for_update().only("id").get(pk=org.pk)
+    Organization.objects.select_for_update(no_key=True).only("id").get(pk=org.pk)
     available = balance(org)
     if available < units:
         raise DomainError(

@@ -124,18 +124,27 @@ def publish_after_commit(
 
 
 # The event's own transaction: the lock orders the writers; the commit does not wait for the
-# WAL flush, so the lock is held for microseconds (`_write_ordered`).
-_ORDER = "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(%s)"
+# WAL flush, so the lock is held for microseconds (`_write_ordered`). A CTE of the event's
+# statement: the INSERT selects from it, so the lock is taken before the id is drawn.
+_ORDERED = "o AS (SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(%s))"
 
 
-def _event_sql(insert: str, notify: bool) -> str:
-    """`insert` (an INSERT of an event, its last parameter the channel), returning (NOTIFY's
-    result or the channel, the event's id, its number); it NOTIFYs the streams if `notify`."""
+def _event_sql(computed: dict[str, str], source: str, notify: bool) -> str:
+    """The statement of an event's transaction: take the lock (its first parameter), insert
+    the event (`rows.insert_select` over `source`, or a plain row without one), return
+    (NOTIFY's result or the channel, the event's id, its number); NOTIFY the streams if
+    `notify`. The channel is the last parameter."""
+    return _event_statement(tuple(computed.items()), source, notify)
+
+
+@cache
+def _event_statement(computed: tuple[tuple[str, str], ...], source: str, notify: bool) -> str:
+    insert = rows.insert_select(Event, dict(computed), f"o, {source}" if source else "o")
     returned = (
         "pg_notify(%s::text, e.id::text || ':' || e.number_id::text)" if notify else "%s::text"
     )
     inserted = f"e AS ({insert} RETURNING id, number_id)"
-    return f"WITH {inserted} SELECT {returned}, e.id, e.number_id FROM e"  # noqa: S608 - our SQL
+    return f"WITH {_ORDERED}, {inserted} SELECT {returned}, e.id, e.number_id FROM e"  # noqa: S608
 
 
 def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
@@ -146,9 +155,8 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     microseconds; a database crash can lose the last few events, which costs a live update
     (streams resume from the log on reload), never a message. NOTIFY is delivered on commit.
     """
-    values = [*rows.params(Event, fields), CHANNEL]
-    insert = _event_sql(rows.insert_statement(Event), notify)
-    (outcome,) = prepared.pipeline([(_ORDER, [EVENT_LOCK]), (insert, values)])
+    values = [EVENT_LOCK, *rows.params(Event, fields), CHANNEL]
+    (outcome,) = prepared.pipeline([(_event_sql({}, "", notify), values)])
     written = outcome.first_row()
     if written is None:
         raise RuntimeError("The event insert returned no id.")
@@ -175,10 +183,15 @@ def run_then_publish(
     it). The statements' own failure is raised.
     """
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
-    event_values = [*rows.params(Event, fields, computed=computed), *source_params, CHANNEL]
+    event_values = [
+        EVENT_LOCK,
+        *rows.params(Event, fields, computed=computed),
+        *source_params,
+        CHANNEL,
+    ]
     backend = backend_name()
-    insert = _event_sql(rows.insert_select(Event, computed, source), backend == "postgres")
-    first, event = prepared.pipeline(statements, [(_ORDER, [EVENT_LOCK]), (insert, event_values)])
+    insert = _event_sql(computed, source, backend == "postgres")
+    first, event = prepared.pipeline(statements, [(insert, event_values)])
     row = first.first_row()
     if event.error is not None:
         log.warning("A change committed; its inbox event failed", exc_info=event.error)

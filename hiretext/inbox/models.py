@@ -23,9 +23,15 @@ class Event(models.Model):
         STATUS = "status", "Status changed"
         READ = "read", "Conversation read"
 
-    # The leading column of `inbox_event_number_id`: no index of its own.
+    # The leading column of `inbox_event_number_id`: no index of its own. No database
+    # constraint: its check ran at commit, inside the section the event lock orders, and
+    # locked the number's row for every event; the number is the message's own.
     number = models.ForeignKey(
-        PhoneNumber, on_delete=models.CASCADE, related_name="+", db_index=False
+        PhoneNumber,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # Plain ids, no foreign keys: an event outlives a conversation merged away by linking,
     # and writing one never locks the conversation or message rows.

@@ -113,8 +113,16 @@ class Message(models.Model):
         AUTOMATIC = "automatic", "Automatic reply"  # STOP/START/HELP answers: always sent, free
 
     # Leading columns of `message_org_recent` and `message_thread`: no indexes of their own.
+    # The conversation's organisation, copied for tenant-scoped lists; no database constraint
+    # (deleting an organisation still deletes its messages: Django cascades): checking it
+    # locked the organisation's row at every message's commit, so the texts of one
+    # organisation shared a lock with one another and waited behind anything holding it.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False

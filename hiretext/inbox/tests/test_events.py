@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from hiretext.inbox import events, services, stream
@@ -239,3 +239,72 @@ def test_an_event_after_a_rolled_back_transaction_on_the_connection_is_written(t
     assert [e.pk > first.pk for e in later] == [True, True]
     assert Event.objects.filter(number_id=number.pk).count() == 3
     assert Event.objects.get(pk=first.pk).kind == Event.Kind.MESSAGE
+
+
+def _waiting_for_the_event_lock() -> bool:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND objid = %s",
+            [events.EVENT_LOCK & 0xFFFFFFFF],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def _last_event_id() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Event._meta.db_table])
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"SELECT last_value FROM {sequence}")  # noqa: S608 - the server's name
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's ordering lock")
+@pytest.mark.parametrize("writer", ["publish", "reply"])
+def test_an_event_draws_its_id_only_once_it_holds_the_ordering_lock(team, client, alex, writer):
+    """Ids become visible in the order they were drawn only if each is drawn under the lock:
+    while another transaction holds it, a writer waits without having taken an id (a plain
+    event, and a reply's event written in the round trip that stores the reply)."""
+    from django.db import transaction
+
+    number = team[0]
+    assert inbound(client, "Hello", message_id="SIMfirst").status_code == 200
+    publish_on(number)
+    locked, release, written = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic(), connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [events.EVENT_LOCK])
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def write():
+        try:
+            if writer == "publish":
+                written.append(publish_on(number)[0].pk)
+            else:
+                assert inbound(client, "Later", message_id="SIMlater").status_code == 200
+                written.append(Event.objects.get(id__gt=before).pk)
+        finally:
+            connections.close_all()
+
+    holder, writing = threading.Thread(target=hold), threading.Thread(target=write)
+    holder.start()
+    assert locked.wait(10)
+    before = _last_event_id()
+    writing.start()
+    try:
+        for _ in range(500):
+            if _waiting_for_the_event_lock():
+                break
+            threading.Event().wait(0.01)
+        assert _waiting_for_the_event_lock()
+        assert _last_event_id() == before  # waiting, and no id drawn yet
+    finally:
+        release.set()
+        holder.join()
+        writing.join()
+    assert written == [before + 1]

@@ -370,9 +370,9 @@ def test_a_reply_whose_event_transaction_fails_is_stored_and_its_event_written_a
 
     real = events._event_sql
 
-    def failing_when_in_the_pipeline(insert, notify):
-        sql = real(insert, notify)
-        return sql.replace("FROM e", "FROM e, no_such_table") if " SELECT " in insert else sql
+    def failing_when_in_the_pipeline(computed, source, notify):
+        sql = real(computed, source, notify)
+        return sql.replace("FROM e", "FROM e, no_such_table") if source else sql
 
     monkeypatch.setattr(events, "_event_sql", failing_when_in_the_pipeline)
     assert inbound(client, "Still there?", message_id="SIMpiped").status_code == 200
@@ -403,3 +403,57 @@ def test_a_reply_after_the_server_ended_the_connection_is_stored(client, talking
     assert inbound(client, "Second", message_id="SIMsecond").status_code == 200
     assert Message.objects.filter(external_id="SIMsecond").count() == 1
     assert connection.connection.info.backend_pid != pid
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)  # two connections, each committing
+def test_a_reply_never_waits_for_a_lock_held_on_its_organisation_or_number(client, talking, number):
+    """Another transaction holds the organisation's and the number's rows (an edit of the
+    organisation's settings, say): the reply is stored, and its event written, at once."""
+    from django.db import transaction
+
+    from hiretext.accounts.models import Organization
+    from hiretext.numbers.models import PhoneNumber
+
+    locked, release = threading.Event(), threading.Event()
+    held = [
+        (Organization._meta.db_table, number.organization_id),
+        (PhoneNumber._meta.db_table, number.pk),
+    ]
+
+    def hold():
+        try:
+            with transaction.atomic(), connections["default"].cursor() as cursor:
+                for table, pk in held:
+                    cursor.execute(f'SELECT 1 FROM "{table}" WHERE id = %s FOR UPDATE', [pk])
+                locked.set()
+                release.wait(10)
+        finally:
+            connections["default"].close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a wait fails the request instead
+        response = inbound(client, "Still on?", message_id="SIMlocked")
+    finally:
+        release.set()
+        holder.join()
+        connection.close()
+    assert response.status_code == 200 and response.json() == {"received": 1, "stored": 1}
+    message = Message.objects.get(external_id="SIMlocked")
+    assert len(_events_of(message)) == 1
+
+
+def test_deleting_a_number_deletes_its_conversations_messages_and_events(client, talking, number):
+    """An event's number has no database constraint: Django's cascade is what removes it."""
+    assert inbound(client, "Bye", message_id="SIMlast").status_code == 200
+    assert Message.objects.filter(conversation=talking).count() == 2
+    assert Event.objects.filter(number_id=number.pk).exists()
+    number_id = number.pk
+    number.delete()
+    assert not Conversation.objects.filter(number_id=number_id).exists()
+    assert not Message.objects.filter(conversation_id=talking.pk).exists()
+    assert not Event.objects.filter(number_id=number_id).exists()

@@ -133,9 +133,9 @@ def test_an_event_that_fails_after_the_text_committed_is_written_by_the_listener
 
     real = events._event_sql
 
-    def failing_when_in_the_pipeline(insert, notify):
-        sql = real(insert, notify)
-        return sql.replace("FROM e", "FROM e, no_such_table") if " SELECT " in insert else sql
+    def failing_when_in_the_pipeline(computed, source, notify):
+        sql = real(computed, source, notify)
+        return sql.replace("FROM e", "FROM e, no_such_table") if source else sql
 
     api = api_as(recruiter)
     assert send(api, alex, "opens").status_code == 202
