@@ -258,14 +258,19 @@ def _redis_publish(payload: str) -> None:
     import redis
 
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        try:
-            client.publish(CHANNEL, payload)
-        finally:
-            client.close()
+        _redis(settings.REDIS_URL).publish(CHANNEL, payload)
     except redis.RedisError:
         # The row is stored: streams catch up at their next heartbeat read.
         log.warning("Could not publish inbox event %s to Redis", payload, exc_info=True)
+
+
+@cache
+def _redis(url: str) -> Any:
+    """The process's client: its pool keeps a connection between events (a client per event
+    connected and disconnected each time), and never waits long on a Redis that hangs."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
 
 
 def latest_id() -> int:

@@ -106,6 +106,32 @@ def test_redis_pubsub_backend(team, settings, redis_url):
     assert run_scenario(number, other) < 0.5
 
 
+def test_redis_events_share_one_connection(team, settings, redis_url, monkeypatch):
+    import redis
+
+    number, *_ = team
+    settings.REDIS_URL = redis_url
+    settings.HIRETEXT_EVENTS_BACKEND = "redis"
+    connects = []
+    real_connect = redis.connection.AbstractConnection.connect
+
+    def counted(self):
+        if self._sock is None:
+            connects.append(self)
+        return real_connect(self)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "connect", counted)
+    subscriber = redis.Redis.from_url(redis_url).pubsub()
+    subscriber.subscribe(events.CHANNEL)
+    assert subscriber.get_message(timeout=1)["type"] == "subscribe"
+    connects.clear()
+    written = [publish(number.pk) for _ in range(3)]
+    received = [subscriber.get_message(timeout=1) for _ in written]
+    subscriber.close()
+    assert [m["data"].decode() for m in received] == [f"{e}:{number.pk}" for e in written]
+    assert len(connects) <= 1
+
+
 def test_backend_choice(settings):
     settings.REDIS_URL = ""
     settings.HIRETEXT_EVENTS_BACKEND = ""
