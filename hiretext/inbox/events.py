@@ -147,6 +147,21 @@ def _event_statement(computed: tuple[tuple[str, str], ...], source: str, notify:
     return f"WITH {_ORDERED}, {inserted} SELECT {returned}, e.id, e.number_id FROM e"  # noqa: S608
 
 
+def _event_values(
+    fields: dict[str, Any],
+    computed: dict[str, str] | None = None,
+    source_params: Sequence[Any] = (),
+) -> list[Any]:
+    """The parameters of `_event_sql`, in its order: the lock's key, the event's values (none
+    for its `computed` columns), the source's, the channel."""
+    return [
+        EVENT_LOCK,
+        *rows.params(Event, fields, computed=computed or {}),
+        *source_params,
+        CHANNEL,
+    ]
+
+
 def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     """Insert an event in its own PostgreSQL transaction, in one round trip.
 
@@ -155,8 +170,7 @@ def _write_ordered(fields: dict[str, Any], *, notify: bool) -> int:
     microseconds; a database crash can lose the last few events, which costs a live update
     (streams resume from the log on reload), never a message. NOTIFY is delivered on commit.
     """
-    values = [EVENT_LOCK, *rows.params(Event, fields), CHANNEL]
-    (outcome,) = prepared.pipeline([(_event_sql({}, "", notify), values)])
+    (outcome,) = prepared.pipeline([(_event_sql({}, "", notify), _event_values(fields))])
     written = outcome.first_row()
     if written is None:
         raise RuntimeError("The event insert returned no id.")
@@ -183,14 +197,9 @@ def run_then_publish(
     it). The statements' own failure is raised.
     """
     fields = {"kind": kind, "data": data, "created_at": timezone.now()}
-    event_values = [
-        EVENT_LOCK,
-        *rows.params(Event, fields, computed=computed),
-        *source_params,
-        CHANNEL,
-    ]
     backend = backend_name()
     insert = _event_sql(computed, source, backend == "postgres")
+    event_values = _event_values(fields, computed, source_params)
     first, event = prepared.pipeline(statements, [(insert, event_values)])
     row = first.first_row()
     if event.error is not None:
