@@ -124,9 +124,12 @@ if SQLITE:
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
             " PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=10000;"
         ),
-        # From 5,000 pages on, each process's checkpointer copies the WAL beside the
+        # From 1,000 pages on, each process's checkpointer copies the WAL beside the
         # writers (hiretext/lib/sqlite/checkpoint.py); the 10,000 above is the backstop.
-        "checkpoint_frames": int(os.environ.get("HIRETEXT_SQLITE_CHECKPOINT_FRAMES", "5000")),
+        # Smaller batches copy a hot page more often but stall the writers' final step for
+        # less: webhook p99 36–43 ms at 1,000–2,000 against 45–50 at 5,000 and 103 at
+        # 20,000, the same throughput (BENCHMARKS.md).
+        "checkpoint_frames": int(os.environ.get("HIRETEXT_SQLITE_CHECKPOINT_FRAMES", "1000")),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests run on a file as production does (WAL: concurrent writers wait their turn), not
