@@ -303,7 +303,7 @@ LIMIT 1
 
 
 def _route_statement(person: str, organization: str, phone: str, person_id: str) -> str:
-    """`_ROUTE` for the person `column` and the SQL that gives the person's values."""
+    """`_ROUTE` for the `person` column, each other argument the SQL of that value."""
     return _ROUTE.format(
         person=person,
         organization=organization,

@@ -14,6 +14,7 @@ from hiretext.inbox.models import Event
 from hiretext.inbox.tests.conftest import inbound
 from hiretext.messaging.models import Conversation
 from hiretext.numbers import services as number_services
+from tests.threads import held_in_another_transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -265,21 +266,10 @@ def test_an_event_draws_its_id_only_once_it_holds_the_ordering_lock(team, client
     """Ids become visible in the order they were drawn only if each is drawn under the lock:
     while another transaction holds it, a writer waits without having taken an id (a plain
     event, and a reply's event written in the round trip that stores the reply)."""
-    from django.db import transaction
-
     number = team[0]
     assert inbound(client, "Hello", message_id="SIMfirst").status_code == 200
     publish_on(number)
-    locked, release, written = threading.Event(), threading.Event(), []
-
-    def hold():
-        try:
-            with transaction.atomic(), connections["default"].cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [events.EVENT_LOCK])
-                locked.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
+    written = []
 
     def write():
         try:
@@ -291,20 +281,18 @@ def test_an_event_draws_its_id_only_once_it_holds_the_ordering_lock(team, client
         finally:
             connections.close_all()
 
-    holder, writing = threading.Thread(target=hold), threading.Thread(target=write)
-    holder.start()
-    assert locked.wait(10)
-    before = _last_event_id()
-    writing.start()
+    writing = threading.Thread(target=write)
     try:
-        for _ in range(500):
-            if _waiting_for_the_event_lock():
-                break
-            threading.Event().wait(0.01)
-        assert _waiting_for_the_event_lock()
-        assert _last_event_id() == before  # waiting, and no id drawn yet
+        with held_in_another_transaction(("SELECT pg_advisory_xact_lock(%s)", [events.EVENT_LOCK])):
+            before = _last_event_id()
+            writing.start()
+            for _ in range(500):
+                if _waiting_for_the_event_lock():
+                    break
+                threading.Event().wait(0.01)
+            assert _waiting_for_the_event_lock()
+            assert _last_event_id() == before  # waiting, and no id drawn yet
     finally:
-        release.set()
-        holder.join()
-        writing.join()
+        if writing.ident is not None:  # started: it goes on once the lock is released
+            writing.join()
     assert written == [before + 1]

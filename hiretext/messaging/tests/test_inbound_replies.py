@@ -17,7 +17,7 @@ from hiretext.lib import tasks as task_queue
 from hiretext.messaging.inbound import record_inbound
 from hiretext.messaging.models import Conversation, Message
 from hiretext.messaging.tests.conftest import ALEX, inbound, make_candidate
-from tests.threads import run_threads
+from tests.threads import held_in_another_transaction, run_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -410,37 +410,22 @@ def test_a_reply_after_the_server_ended_the_connection_is_stored(client, talking
 def test_a_reply_never_waits_for_a_lock_held_on_its_organisation_or_number(client, talking, number):
     """Another transaction holds the organisation's and the number's rows (an edit of the
     organisation's settings, say): the reply is stored, and its event written, at once."""
-    from django.db import transaction
-
     from hiretext.accounts.models import Organization
     from hiretext.numbers.models import PhoneNumber
 
-    locked, release = threading.Event(), threading.Event()
     held = [
-        (Organization._meta.db_table, number.organization_id),
-        (PhoneNumber._meta.db_table, number.pk),
+        (f'SELECT 1 FROM "{table}" WHERE id = %s FOR UPDATE', [pk])
+        for table, pk in (
+            (Organization._meta.db_table, number.organization_id),
+            (PhoneNumber._meta.db_table, number.pk),
+        )
     ]
-
-    def hold():
-        try:
-            with transaction.atomic(), connections["default"].cursor() as cursor:
-                for table, pk in held:
-                    cursor.execute(f'SELECT 1 FROM "{table}" WHERE id = %s FOR UPDATE', [pk])
-                locked.set()
-                release.wait(10)
-        finally:
-            connections["default"].close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
     try:
-        assert locked.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")  # a wait fails the request instead
-        response = inbound(client, "Still on?", message_id="SIMlocked")
+        with held_in_another_transaction(*held):
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")  # a wait fails the request instead
+            response = inbound(client, "Still on?", message_id="SIMlocked")
     finally:
-        release.set()
-        holder.join()
         connection.close()
     assert response.status_code == 200 and response.json() == {"received": 1, "stored": 1}
     message = Message.objects.get(external_id="SIMlocked")
