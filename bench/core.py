@@ -5,13 +5,13 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.env import BenchEnv
-from bench.load import Request, Run, Series, repeat, write_requests, wrk
+from bench.load import Request, Run, Series, write_requests, wrk
 
 NOT_AVAILABLE = "not available yet"
 # Smoke mode: long enough for every connection to get answers from warm servers, no longer.
@@ -19,6 +19,22 @@ SMOKE_RUN_SECONDS = 0.4
 # The bare view (calibration's ceiling), measured again beside a benchmark's runs.
 BARE = Request("GET", "/bench/bare")
 BARE_SECONDS = 3.0
+
+
+# `make_requests(i, count)`: run `i`'s requests (negative: a warm-up), about `count` distinct.
+MakeRequests = Callable[[int, int], list[Request]]
+# `after_run(i, requests, run)`: checks the invariants after run `i`.
+AfterRun = Callable[[int, list[Request], Run], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one server is measured with: its port, a label, its requests, its checks."""
+
+    port: int
+    label: str
+    make_requests: MakeRequests
+    after_run: AfterRun | None = None
 
 
 class Unavailable(Exception):  # noqa: N818 - reads as a status
@@ -63,32 +79,62 @@ class Context:
         self,
         port: int,
         label: str,
-        make_requests: Any,
+        make_requests: MakeRequests,
         *,
         seconds: float,
         connections: int = 32,
-        after_run: Any = None,
+        after_run: AfterRun | None = None,
     ) -> Series:
         """Warm up, then repeat runs of `seconds` replaying `make_requests(i, count)`.
 
         `count` is how many distinct requests a run may need (sized from the warm-up's
         rate; past it the file cycles); `after_run(i, requests, run)` checks invariants.
         """
+        target = Target(port, label, make_requests, after_run)
+        (series,) = self.measure_alternating([target], seconds=seconds, connections=connections)
+        return series
+
+    def measure_alternating(
+        self, targets: Sequence[Target], *, seconds: float, connections: int = 32
+    ) -> list[Series]:
+        """`measure` on several servers at once, their runs taking turns (the warm-ups,
+        then A, B, A, B, …): a change in the machine's speed falls on each of them alike,
+        and the runs of one round were made side by side. A series per target, in order."""
+        run_once = [self._run_once(target, seconds, connections) for target in targets]
+        for i in range(self.warmups):
+            for once in run_once:
+                once(-1 - i)
+        runs: list[list[Run]] = [[] for _ in targets]
+        for i in range(self.repeats):
+            for k, target in enumerate(targets):
+                run = run_once[k](i)
+                self.say(
+                    f"  {target.label}: {run.rps:8.1f} req/s  p50 {run.p50_ms:6.2f} ms  "
+                    f"p99 {run.p99_ms:7.2f} ms  ({run.responses} responses, "
+                    f"{run.non_2xx} non-2xx)"
+                )
+                runs[k].append(run)
+        return [Series(target_runs) for target_runs in runs]
+
+    def _run_once(self, target: Target, seconds: float, connections: int) -> Callable[[int], Run]:
+        """One run of `target` (index `i`, negative for a warm-up) and its checks."""
         run_seconds = SMOKE_RUN_SECONDS if self.smoke else seconds
         state = {"count": 300 if self.smoke else 2000}
 
         def once(i: int) -> Run:
-            requests: list[Request] = make_requests(i, state["count"])
-            path = self.work / f"{label}-{i}.req"
+            requests = target.make_requests(i, state["count"])
+            path = self.work / f"{target.label}-{i}.req"
             write_requests(path, requests)
             if self.smoke:
-                warm(port, label, requests)
-            run = wrk(port, path, seconds=2 if i < 0 else run_seconds, connections=connections)
+                warm(target.port, target.label, requests)
+            run = wrk(
+                target.port, path, seconds=2 if i < 0 else run_seconds, connections=connections
+            )
             if self.smoke and run.responses == 0:
                 # A run that served nothing would check its invariants on nothing.
-                fail(f"{label}: no response in {run_seconds} s")
-            if after_run is not None:
-                after_run(i, requests, run)
+                fail(f"{target.label}: no response in {run_seconds} s")
+            if target.after_run is not None:
+                target.after_run(i, requests, run)
             # The next run may be faster than this one (the warm-up's workers start cold):
             # size it with room, so that it does not cycle its requests (a cycled webhook
             # is a redelivery, which would change the mix measured).
@@ -96,16 +142,16 @@ class Context:
             state["count"] = max(state["count"], int(run.rps * run_seconds * headroom) + 200)
             return run
 
-        def report(run: Run) -> None:
-            self.say(
-                f"  {label}: {run.rps:8.1f} req/s  p50 {run.p50_ms:6.2f} ms  "
-                f"p99 {run.p99_ms:7.2f} ms  ({run.responses} responses, {run.non_2xx} non-2xx)"
-            )
-
-        return repeat(once, warmups=self.warmups, repeats=self.repeats, on_run=report)
+        return once
 
     def measure_with_bare(
-        self, port: int, label: str, make_requests: Any, *, seconds: float, after_run: Any = None
+        self,
+        port: int,
+        label: str,
+        make_requests: MakeRequests,
+        *,
+        seconds: float,
+        after_run: AfterRun | None = None,
     ) -> tuple[Series, list[float]]:
         """`measure`, and the bare view on the same server right after each measured run:
         a ratio from the pair does not drift with the machine (its speed changed by a

@@ -9,7 +9,7 @@ import signal
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,20 +134,6 @@ class Series:
             "socket_errors": sum(r.socket_errors for r in self.runs),
             "timeouts": sum(r.timeouts for r in self.runs),
         }
-
-
-def repeat(
-    run_once: Callable[[int], Run], *, warmups: int, repeats: int, on_run: Callable[[Run], None]
-) -> Series:
-    """Warm up (results dropped), then `repeats` measured runs; `run_once(i)` gets the index."""
-    for i in range(warmups):
-        run_once(-1 - i)
-    runs = []
-    for i in range(repeats):
-        run = run_once(i)
-        on_run(run)
-        runs.append(run)
-    return Series(runs)
 
 
 def ratio(numerator: float, denominator: float) -> float:

@@ -13,7 +13,7 @@ import statistics
 from typing import Any
 
 from bench import fixtures, signing
-from bench.core import Context, fail, paired_ratio, settle
+from bench.core import Context, Target, fail, paired_ratio, settle
 from bench.load import Request, Run, ratio
 from bench.server import serving
 from bench.summary import verdict
@@ -95,29 +95,46 @@ def inbox_events(message_ids: list[int]) -> int | None:
     return int(event.objects.filter(message_id__in=message_ids, kind="message").count())
 
 
+class Stream:
+    """The webhooks one server is measured with: each run's requests, the checks after it."""
+
+    def __init__(self, ctx: Context, org: fixtures.Org, label: str, port: int) -> None:
+        self.ctx, self.org, self.label, self.port = ctx, org, label, port
+        self.routes = [
+            (org.phones[k], org.numbers[k % len(org.numbers)][1]) for k in range(len(org.phones))
+        ]
+        self.pending: dict[int, tuple[str, list[str]]] = {}  # run → (id prefix, ids)
+        self.checked: list[dict[str, int]] = []
+
+    def make(self, i: int, count: int) -> list[Request]:
+        prefix = f"B{self.org.org_id}-{self.label}-{i + 10}"
+        requests, ids = signing.inbound_stream(
+            prefix, count, self.routes, redeliver=0.05, seed=i + 100
+        )
+        self.pending[i] = (prefix, ids)
+        return requests
+
+    def after(self, i: int, requests: list[Request], result: Run) -> None:
+        prefix, ids = self.pending.pop(i)
+        self.checked.append(check(self.ctx, self.port, prefix, requests, ids, result))
+
+    def target(self) -> Target:
+        return Target(self.port, self.label, self.make, self.after)
+
+
 def run(
     ctx: Context, workers: int, *, label: str = "webhook", seconds: float = 6
 ) -> dict[str, Any]:
-    org = seed(ctx, label)
-    routes = [(org.phones[k], org.numbers[k % len(org.numbers)][1]) for k in range(len(org.phones))]
-    checked: list[dict[str, int]] = []
     from django.db import connection
 
+    org = seed(ctx, label)
     connection.close()
-    state: dict[str, Any] = {}
-
-    def make(i: int, count: int) -> list[Request]:
-        prefix = f"B{org.org_id}{label[:2].upper()}{i + 10}"
-        requests, ids = signing.inbound_stream(prefix, count, routes, redeliver=0.05, seed=i + 100)
-        state[i] = (prefix, ids)
-        return requests
-
-    def after(i: int, requests: list[Request], result: Run) -> None:
-        prefix, ids = state.pop(i)
-        checked.append(check(ctx, port, prefix, requests, ids, result))
-
     with serving(ctx.env, workers) as port:
-        series, bare = ctx.measure_with_bare(port, label, make, seconds=seconds, after_run=after)
+        stream = Stream(ctx, org, label, port)
+        series, bare = ctx.measure_with_bare(
+            port, label, stream.make, seconds=seconds, after_run=stream.after
+        )
+    checked = stream.checked
     out: dict[str, Any] = {
         "workers": workers,
         **series.summary(),
