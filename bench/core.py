@@ -29,12 +29,14 @@ AfterRun = Callable[[int, list[Request], Run], None]
 
 @dataclass(frozen=True)
 class Target:
-    """What one server is measured with: its port, a label, its requests, its checks."""
+    """What one server is measured with: its port, a label, its requests, its checks, and
+    the length of its runs when not the measurement's."""
 
     port: int
     label: str
     make_requests: MakeRequests
     after_run: AfterRun | None = None
+    seconds: float | None = None
 
 
 class Unavailable(Exception):  # noqa: N818 - reads as a status
@@ -118,7 +120,7 @@ class Context:
 
     def _run_once(self, target: Target, seconds: float, connections: int) -> Callable[[int], Run]:
         """One run of `target` (index `i`, negative for a warm-up) and its checks."""
-        run_seconds = SMOKE_RUN_SECONDS if self.smoke else seconds
+        run_seconds = SMOKE_RUN_SECONDS if self.smoke else (target.seconds or seconds)
         state = {"count": 300 if self.smoke else 2000}
 
         def once(i: int) -> Run:
@@ -156,23 +158,19 @@ class Context:
         """`measure`, and the bare view on the same server right after each measured run:
         a ratio from the pair does not drift with the machine (its speed changed by a
         third between one benchmark and the next here). The bare view's rates, in order."""
-        bare_file = self.work / "bare-paired.req"
-        write_requests(bare_file, [BARE])
-        bare_rps: list[float] = []
 
-        def after(i: int, requests: list[Request], run: Run) -> None:
-            if after_run is not None:
-                after_run(i, requests, run)
-            if i < 0:
-                return
-            bare = wrk(port, bare_file, seconds=SMOKE_RUN_SECONDS if self.smoke else BARE_SECONDS)
-            if bare.non_2xx or bare.socket_errors or bare.timeouts:
-                fail(f"{label}: the bare view answered {bare.non_2xx} non-2xx")
-            self.say(f"  {label}, then the bare view: {bare.rps:8.1f} req/s")
-            bare_rps.append(bare.rps)
+        def check_bare(i: int, requests: list[Request], run: Run) -> None:
+            if run.non_2xx or run.socket_errors or run.timeouts:
+                fail(f"{label}: the bare view answered {run.non_2xx} non-2xx")
 
-        series = self.measure(port, label, make_requests, seconds=seconds, after_run=after)
-        return series, bare_rps
+        measured, bare = self.measure_alternating(
+            [
+                Target(port, label, make_requests, after_run),
+                Target(port, f"{label}-bare", lambda i, count: [BARE], check_bare, BARE_SECONDS),
+            ],
+            seconds=seconds,
+        )
+        return measured, [run.rps for run in bare.runs]
 
 
 def paired_ratio(series: Series, bare_rps: list[float]) -> float:
