@@ -173,9 +173,10 @@ class Context:
         return measured, [run.rps for run in bare.runs]
 
 
-def paired_ratio(series: Series, bare_rps: list[float]) -> float:
-    """The median over repetitions of a run's rate over the bare view's right after it."""
-    ratios = [run.rps / bare for run, bare in zip(series.runs, bare_rps, strict=True) if bare]
+def paired_ratio(series: Series, partner_rps: list[float]) -> float:
+    """The median over repetitions of a run's rate over its partner's, the run made beside
+    it (the bare view right after it, or the other server's in the same turn)."""
+    ratios = [run.rps / other for run, other in zip(series.runs, partner_rps, strict=True) if other]
     return round(float(statistics.median(ratios)), 3) if ratios else 0.0
 
 
