@@ -28,7 +28,7 @@ from bench.load import wrk_available
 
 RESULTS = Path(__file__).with_name("results") / "latest.json"
 SMOKE_WORKERS = 2
-ORDER = ["calibration", "webhook", "send", "inbox", "segments", "sse", "scaling"]
+ORDER = ["calibration", "webhook", "send", "inbox", "segments", "sse", "scaling", "servers"]
 
 
 def machine() -> dict[str, Any]:
@@ -80,7 +80,7 @@ def versions(env: BenchEnv) -> dict[str, str]:
 
 
 def runners(ctx: Context, workers: int) -> dict[str, Callable[[], dict[str, Any]]]:
-    from bench import calibration, inbox, scaling, segments_bench, send, sse, webhook
+    from bench import calibration, inbox, scaling, segments_bench, send, servers, sse, webhook
 
     return {
         "calibration": lambda: calibration.run(ctx, workers),
@@ -90,6 +90,7 @@ def runners(ctx: Context, workers: int) -> dict[str, Callable[[], dict[str, Any]
         "segments": lambda: segments_bench.run(ctx),
         "sse": lambda: sse.run(ctx, workers),
         "scaling": lambda: scaling.run(ctx),
+        "servers": lambda: servers.run(ctx, workers),
     }
 
 
@@ -151,6 +152,8 @@ def prestart(ctx: Context, workers: int, selected: list[str], *, first: bool) ->
     if "scaling" in selected and ctx.env.kind == "postgresql":
         for processes in (1, 2):
             server.prestart(ctx.env, processes)
+    if "servers" in selected and ctx.env.kind == "postgresql":
+        server.prestart(ctx.env, workers, {"HIRETEXT_SERVER": "granian"})
 
 
 def run_all(

@@ -89,6 +89,8 @@ GOALS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("5 webhook → SSE p99", "< 250 ms", ("sse", "p99_ms"), "{:.0f} ms"),
     ("6 2 web processes / 1 (PostgreSQL)", "≥ 1.6", ("scaling", "ratio"), "{:.2f}"),
     ("WSGI / ASGI, bare view", "(why WSGI)", ("calibration", "wsgi_vs_asgi"), "{:.1f}×"),
+    ("granian / gunicorn, bare view", "(which server)", ("servers", "bare_ratio"), "{:.2f}×"),
+    ("granian / gunicorn, webhooks", "(which server)", ("servers", "webhook_ratio"), "{:.2f}×"),
 ]
 
 

@@ -139,18 +139,19 @@ def _start_serve(
     return launch(env, args, log_name="server-{port}.log", extra_env=extra_env)
 
 
-def prestart(env: BenchEnv, workers: int) -> None:
+def prestart(env: BenchEnv, workers: int, extra_env: dict[str, str] | None = None) -> None:
     """Smoke mode: boot the shared server now, while the first benchmark sets up."""
     from django.core.management import call_command
 
     assert env.shared is not None
-    key = _serve_key(workers, (), {})
+    extra = dict(extra_env or {})
+    key = _serve_key(workers, (), extra)
     if key not in env.shared:
         if not env.collected:
             # Here, where Django is up already: the server then skips a boot to collect.
             call_command("collectstatic", interactive=False, verbosity=0)
             env.collected = True
-        env.shared[key] = _start_serve(env, workers, (), {})
+        env.shared[key] = _start_serve(env, workers, (), extra)
 
 
 @contextlib.contextmanager

@@ -106,3 +106,136 @@ def test_default_worker_count_follows_the_database(monkeypatch):
     assert default_workers() == expected
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert default_workers() == 3
+
+
+def _handle_serve(monkeypatch, **options):
+    from hiretext.accounts.management.commands import serve
+
+    calls = []
+    monkeypatch.setattr(serve.os, "execv", lambda exe, argv: calls.append(argv))
+    serve.Command().handle(
+        bind=options.pop("bind", "127.0.0.1:9999"), workers=3, no_collectstatic=True, **options
+    )
+    return calls
+
+
+@pytest.mark.django_db
+def test_serve_runs_granian_when_asked_on_postgresql(monkeypatch):
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    monkeypatch.setenv("HIRETEXT_SERVER", "granian")
+    monkeypatch.setenv("HIRETEXT_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("HIRETEXT_ACCESS_LOG", "")
+    if connection.vendor == "sqlite":
+        with pytest.raises(CommandError, match="PostgreSQL only"):
+            _handle_serve(monkeypatch)
+        return
+    (argv,) = _handle_serve(monkeypatch, bind="[::]:8080")
+    assert argv[1:3] == ["-m", "granian"]
+    assert argv[-1] == "config.granian:application"
+    flags = dict(zip(argv[3:-1:], argv[4:-1], strict=False))
+    assert flags["--interface"] == "wsgi"
+    assert (flags["--host"], flags["--port"], flags["--workers"]) == ("::", "8080", "3")
+    assert flags["--blocking-threads"] == "1"  # one request at a time, one connection
+    assert flags["--log-level"] == "warning"
+    assert "--access-log" not in argv
+    assert "--respawn-failed-workers" in argv
+
+
+@pytest.mark.django_db
+def test_the_server_option_overrides_the_environment_and_refuses_unknown_servers(monkeypatch):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("HIRETEXT_SERVER", "granian")
+    (argv,) = _handle_serve(monkeypatch, server="gunicorn")
+    assert argv[1:3] == ["-m", "gunicorn"]
+    with pytest.raises(CommandError, match="one of gunicorn, granian, not 'uwsgi'"):
+        _handle_serve(monkeypatch, server="uwsgi")
+
+
+def test_the_granian_application_freezes_what_it_loaded():
+    import gc
+    import importlib
+
+    assert gc.get_freeze_count() == 0
+    try:
+        module = importlib.import_module("config.granian")
+        from config.wsgi import application
+
+        assert module.application is application
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        sys.modules.pop("config.granian", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_granian_serves_the_app_on_postgresql(tmp_path):
+    """The real server: pages, the lean stack of webhooks (a bad signature is refused)."""
+    import http.client
+    import socket
+    import time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("granian serves PostgreSQL only")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HIRETEXT_", "SECRET_KEY"))}
+    base.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = {
+        **base,
+        **PRODUCTION_ENV,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "HIRETEXT_SSL_REDIRECT": "0",
+        "HIRETEXT_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": url,
+        "HIRETEXT_SERVER": "granian",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hiretext", "serve", "--no-collectstatic", "--workers", "1"]
+        + ["--bind", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def request(method, path, body=b"", headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request(method, path, body, headers or {})
+            response = conn.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            conn.close()
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _, _ = request("GET", "/healthz")
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "granian did not answer in 60 s"
+                time.sleep(0.1)
+        assert status == 200
+        status, headers, _ = request("GET", "/")
+        assert status == 302 and headers["X-Frame-Options"] == "DENY"
+        status, _, _ = request(
+            "POST",
+            "/webhooks/simulator/inbound",
+            b'{"message_id": "m1", "from": "+12025550100", "to": "+12025550101", "body": "hi"}',
+            {"Content-Type": "application/json", "X-Simulator-Signature": "0" * 64},
+        )
+        assert status == 403
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)

@@ -3,6 +3,11 @@
 Workers: `--workers`, else WEB_CONCURRENCY, else a default measured by `make bench`
 (BENCHMARKS.md): on SQLite, a single writer, more processes than cores only queue on its
 lock; on PostgreSQL, 2 per core plus one keeps the cores busy while others wait on I/O.
+
+`--server granian` (HIRETEXT_SERVER): the same WSGI application under granian, whose HTTP
+side is Rust and keeps connections alive; one request at a time per process, as gunicorn's
+sync workers. PostgreSQL only: granian calls the application from a thread, and SQLite's
+writer lock bounds its wait with a SIGALRM timer, which only a process's main thread gets.
 """
 
 import os
@@ -11,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 
@@ -25,13 +30,21 @@ def default_workers() -> int:
     return cores * 2 + 1
 
 
+SERVERS = ("gunicorn", "granian")
+
+
 class Command(BaseCommand):
-    help = "Serve the web app with several gunicorn worker processes (README: Running at scale)."
+    help = "Serve the web app with several worker processes (README: Running at scale)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         port = os.environ.get("PORT", "8000")
         parser.add_argument("--bind", default=os.environ.get("HIRETEXT_BIND", f"127.0.0.1:{port}"))
         parser.add_argument("--workers", type=int, default=0, help="default: WEB_CONCURRENCY")
+        parser.add_argument(
+            "--server",
+            default="",
+            help="gunicorn (default) or granian (PostgreSQL only); default: HIRETEXT_SERVER",
+        )
         parser.add_argument(
             "--no-collectstatic",
             action="store_true",
@@ -39,20 +52,62 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        server = options.get("server") or os.environ.get("HIRETEXT_SERVER") or "gunicorn"
+        if server not in SERVERS:
+            raise CommandError(f"--server must be one of {', '.join(SERVERS)}, not {server!r}.")
+        if server == "granian" and connection.vendor == "sqlite":
+            raise CommandError(
+                "granian serves PostgreSQL only: it calls the application from a thread, and "
+                "SQLite's writer lock needs each worker's main thread. Use gunicorn."
+            )
         workers = options["workers"] if options["workers"] > 0 else default_workers()
         if getattr(settings, "HIRETEXT_PRODUCTION", False) and not options["no_collectstatic"]:
             # Hashed, compressed copies for whitenoise's far-future caching.
             call_command("collectstatic", interactive=False, verbosity=0)
         connection.close()
-        argv = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:config.gunicorn",
-            "--bind",
-            options["bind"],
-            "--workers",
-            str(workers),
-        ]
-        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server
+        build = granian_argv if server == "granian" else gunicorn_argv
+        os.execv(sys.executable, build(options["bind"], workers))  # noqa: S606 - becomes the server
+
+
+def gunicorn_argv(bind: str, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:config.gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+    ]
+
+
+def granian_argv(bind: str, workers: int) -> list[str]:
+    """granian with the settings of config/gunicorn.py that it has: one request at a time
+    per process, failed workers replaced, 20 s to finish on stop, the same logs."""
+    host, _, port = bind.rpartition(":")
+    argv = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host.strip("[]") or "127.0.0.1",
+        "--port",
+        port,
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "1",
+        "--no-ws",
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
+        "20",
+        "--log-level",
+        os.environ.get("HIRETEXT_LOG_LEVEL", "info").lower(),
+    ]
+    if os.environ.get("HIRETEXT_ACCESS_LOG", "-"):
+        argv.append("--access-log")
+    return [*argv, "config.granian:application"]
