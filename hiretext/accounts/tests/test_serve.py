@@ -141,6 +141,8 @@ def test_serve_runs_granian_when_asked_on_postgresql(monkeypatch):
     assert flags["--log-level"] == "warning"
     assert "--access-log" not in argv
     assert "--respawn-failed-workers" in argv
+    with pytest.raises(CommandError, match="host:port"):
+        _handle_serve(monkeypatch, bind="unix:/run/hiretext.sock")
 
 
 @pytest.mark.django_db

@@ -61,12 +61,13 @@ class Command(BaseCommand):
                 "SQLite's writer lock needs each worker's main thread. Use gunicorn."
             )
         workers = options["workers"] if options["workers"] > 0 else default_workers()
+        build = granian_argv if server == "granian" else gunicorn_argv
+        argv = build(options["bind"], workers)
         if getattr(settings, "HIRETEXT_PRODUCTION", False) and not options["no_collectstatic"]:
             # Hashed, compressed copies for whitenoise's far-future caching.
             call_command("collectstatic", interactive=False, verbosity=0)
         connection.close()
-        build = granian_argv if server == "granian" else gunicorn_argv
-        os.execv(sys.executable, build(options["bind"], workers))  # noqa: S606 - becomes the server
+        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server
 
 
 def gunicorn_argv(bind: str, workers: int) -> list[str]:
@@ -86,7 +87,9 @@ def gunicorn_argv(bind: str, workers: int) -> list[str]:
 def granian_argv(bind: str, workers: int) -> list[str]:
     """granian with the settings of config/gunicorn.py that it has: one request at a time
     per process, failed workers replaced, 20 s to finish on stop, the same logs."""
-    host, _, port = bind.rpartition(":")
+    host, colon, port = bind.rpartition(":")
+    if not colon or not port.isdigit():
+        raise CommandError(f"granian listens on host:port (e.g. 0.0.0.0:8000), not {bind!r}.")
     argv = [
         sys.executable,
         "-m",
