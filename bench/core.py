@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.env import BenchEnv
-from bench.load import Request, Run, Series, write_requests, wrk
+from bench.load import Request, Run, Series, ratio, write_requests, wrk
 
 NOT_AVAILABLE = "not available yet"
 # Smoke mode: long enough for every connection to get answers from warm servers, no longer.
@@ -73,9 +73,26 @@ class Context:
         print(f"[{elapsed:6.1f}s] {text}", flush=True)
 
     def ceiling(self, name: str) -> float:
-        """A calibration figure (requests/s) measured earlier in this run."""
+        """A calibration figure (requests/s) measured earlier in this run; 0 if none."""
         value = self.results.get("calibration", {}).get(name, {}).get("rps", 0.0)
         return float(value)
+
+    def against_calibration(self, rps: float, served_by: str) -> tuple[dict[str, float], list[str]]:
+        """`rps` over the calibration's bare views, as fields and as report lines (one line
+        saying so when this run measured no calibration: `--only` without it)."""
+        bare, machine = self.ceiling("bare"), self.ceiling("bare_machine")
+        if not bare:
+            return {}, ["the calibration did not run in this invocation: no ratio to it"]
+        fields = {
+            "ratio_to_calibration": ratio(rps, bare),
+            "ratio_to_bare_machine": ratio(rps, machine),
+        }
+        return fields, [
+            f"against the calibration's bare view ({bare:.0f} req/s, earlier in the run): "
+            f"{fields['ratio_to_calibration']:.3f}",
+            f"for reference, {fields['ratio_to_bare_machine']:.3f} of the bare view on the "
+            f"machine middleware that {served_by} are served by",
+        ]
 
     def measure(
         self,

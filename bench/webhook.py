@@ -14,7 +14,7 @@ from typing import Any
 
 from bench import fixtures, signing
 from bench.core import Context, Target, fail, paired_ratio, settle
-from bench.load import Request, Run, ratio
+from bench.load import Request, Run
 from bench.server import serving
 from bench.summary import verdict
 
@@ -145,8 +145,8 @@ def run(
     out["ceiling_rps"] = round(ceiling, 1)
     out["bare_runs"] = [round(rps, 1) for rps in bare]
     out["ratio_to_bare"] = paired_ratio(series, bare)
-    out["ratio_to_calibration"] = ratio(out["rps"], ctx.ceiling("bare"))
-    out["ratio_to_bare_machine"] = ratio(out["rps"], ctx.ceiling("bare_machine"))
+    calibrated, calibration_lines = ctx.against_calibration(out["rps"], "webhooks")
+    out |= calibrated
     out["goal"] = {"ratio_to_bare": GOAL_RATIO, "p99_ms": GOAL_P99_MS}
     out["meets_goal"] = out["ratio_to_bare"] >= GOAL_RATIO and out["p99_ms"] <= GOAL_P99_MS
     out["lines"] = [
@@ -154,10 +154,7 @@ def run(
         f"p99 {out['p99_ms']:.1f} ms; {out['ratio_to_bare']:.3f} of the bare view "
         f"({ceiling:.0f} req/s, measured after each run on the same server) "
         f"(goal ≥ {GOAL_RATIO}, p99 ≤ {GOAL_P99_MS:.0f} ms)" + verdict(out["meets_goal"]),
-        f"against the calibration's bare view ({ctx.ceiling('bare'):.0f} req/s, earlier in "
-        f"the run): {out['ratio_to_calibration']:.3f}",
-        f"for reference, {out['ratio_to_bare_machine']:.3f} of the bare view on the machine "
-        "middleware that webhooks are served by",
+        *calibration_lines,
         f"invariants held after {len(checked)} runs: messages = unique ids, unread, timeline, "
         "0 non-2xx",
     ]
