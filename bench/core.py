@@ -66,8 +66,13 @@ class Context:
 
     @property
     def repeats(self) -> int:
-        # Five: the median of three pairs moved by a tenth between runs of the same code
-        # on this shared machine (its speed changes within seconds).
+        return 1 if self.smoke else 3
+
+    @property
+    def pairs(self) -> int:
+        """Runs of a goal's ratio made in turns with its partner (`measure_with_bare`, the
+        scaling guard): five, as the median of three moved by a tenth between runs of the
+        same code on a machine whose speed changes within seconds."""
         return 1 if self.smoke else 5
 
     def say(self, text: str) -> None:
@@ -116,7 +121,12 @@ class Context:
         return series
 
     def measure_alternating(
-        self, targets: Sequence[Target], *, seconds: float, connections: int = 32
+        self,
+        targets: Sequence[Target],
+        *,
+        seconds: float,
+        connections: int = 32,
+        repeats: int | None = None,
     ) -> list[Series]:
         """`measure` on several servers at once, their runs taking turns (the warm-ups,
         then A, B, A, B, …): a change in the machine's speed falls on each of them alike,
@@ -126,7 +136,7 @@ class Context:
             for once in run_once:
                 once(-1 - i)
         runs: list[list[Run]] = [[] for _ in targets]
-        for i in range(self.repeats):
+        for i in range(repeats or self.repeats):
             for k, target in enumerate(targets):
                 run = run_once[k](i)
                 self.say(
@@ -188,6 +198,7 @@ class Context:
                 Target(port, f"{label}-bare", lambda i, count: [BARE], check_bare, BARE_SECONDS),
             ],
             seconds=seconds,
+            repeats=self.pairs,
         )
         return measured, [run.rps for run in bare.runs]
 

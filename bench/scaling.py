@@ -35,13 +35,15 @@ def run(ctx: Context) -> dict[str, Any]:
     connection.close()
     with serving(ctx.env, 1) as one, serving(ctx.env, 2) as two:
         streams = [webhook.Stream(ctx, org, f"scale{n}", port) for n, port in ((1, one), (2, two))]
-        by_processes = ctx.measure_alternating([s.target() for s in streams], seconds=5)
+        targets = [s.target() for s in streams]
+        by_processes = ctx.measure_alternating(targets, seconds=5, repeats=ctx.pairs)
         inserts = ctx.measure_alternating(
             [
                 Target(port, f"scaling-insert-{n}", lambda i, c: [ENDPOINTS["insert"]])
                 for n, port in ((1, one), (2, two))
             ],
             seconds=3,
+            repeats=ctx.pairs,
         )
     one_run, two_run = (series.summary() for series in by_processes)
     insert = {n: series.median("rps") for n, series in zip((1, 2), inserts, strict=True)}
