@@ -7,7 +7,6 @@ nothing the simulator sells can ever reach a real phone.
 from functools import cache
 
 import phonenumbers
-from phonenumbers import geocoder
 
 FICTIONAL_LINES = range(100, 200)
 NOT_LOCAL = {phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE}
@@ -45,5 +44,12 @@ def is_inventory_number(e164: str) -> bool:
 
 
 def locality(e164: str) -> str:
-    """Where the area code is, e.g. "San Francisco, CA" (may be a state or country)."""
+    """Where the area code is, e.g. "San Francisco, CA" (may be a state or country).
+
+    The geocoder is imported here, on the first number search: its data takes some 100 MB
+    of memory, which every process that loads the simulator (every web and task worker,
+    whatever carrier it uses) would otherwise hold.
+    """
+    from phonenumbers import geocoder
+
     return str(geocoder.description_for_number(phonenumbers.parse(e164), "en"))

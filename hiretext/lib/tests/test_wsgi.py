@@ -288,3 +288,67 @@ def test_another_urlconf_is_resolved_afresh(client, settings, resolutions):
     assert client.post(path).status_code == 404  # nothing matches now: the 404 page
     assert b"Page not found" in client.post(path).content
     assert resolutions.count(path) == 3
+
+
+# --- loaded before the server forks -----------------------------------------------------------
+
+FIRST_REQUEST = """
+import io, json, sys
+import config.wsgi
+loaded = set(sys.modules)
+body = b'{"message_id": "M1", "from": "+14155550100", "to": "+14155550101", "body": "hi"}'
+environ = {
+    "REQUEST_METHOD": "POST", "PATH_INFO": "/webhooks/simulator/inbound", "SCRIPT_NAME": "",
+    "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
+    "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+    "HTTP_X_SIMULATOR_SIGNATURE": "0" * 64, "wsgi.input": io.BytesIO(body),
+    "wsgi.url_scheme": "http", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+}
+status = []
+chunks = config.wsgi.application(environ, lambda s, h, e=None: status.append(s))
+b"".join(chunks)
+chunks.close()
+print(json.dumps({
+    "status": status[0],
+    "imported_by_the_request": sorted(set(sys.modules) - loaded),
+    "urlconf_loaded": "config.urls" in loaded,
+    "geocoder_loaded": "phonenumbers.geocoder" in loaded,
+}))
+"""
+
+
+def test_a_new_workers_first_request_imports_nothing(tmp_path):
+    """`config.wsgi` loads the URLconf, every view and what views import where they run, so
+    a worker forked from it (or recycled) answers its first webhook without importing."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HIRETEXT_", "DATABASE_"))}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "HIRETEXT_VAR_DIR": str(tmp_path),
+        "HIRETEXT_SIMULATOR_SECRET": "a-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout.splitlines()[-1])
+    assert found["status"].startswith("403")  # the bad signature: refused, nothing stored
+    assert found["urlconf_loaded"]
+    # (Codecs are the interpreter's, loaded on their first use.)
+    assert [m for m in found["imported_by_the_request"] if not m.startswith("encodings.")] == []
+    # The number search's geocoder (some 100 MB) is loaded by a search, never at start.
+    assert not found["geocoder_loaded"]
+
+
+def test_preloading_leaves_out_what_requests_never_import():
+    from hiretext.lib.wsgi import _served_modules
+
+    served = list(_served_modules())
+    assert "hiretext.messaging.inbound" in served
+    assert "hiretext.api.messaging" in served
+    assert not [m for m in served if any(p in m for p in (".tests", ".migrations", ".management"))]
+    assert "hiretext.__main__" not in served
