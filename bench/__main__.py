@@ -217,12 +217,19 @@ def save(path: Path, report: dict[str, Any], *, merge: bool, partial: bool = Fal
             data = {}
     earlier = data.get(report["database"])
     if partial and earlier:
+        ran, started = ", ".join(report["benchmarks"]), report["started_at"]
         report = {**report, "benchmarks": {**earlier["benchmarks"], **report["benchmarks"]}}
         report["benchmarks"] = {
             name: report["benchmarks"][name] for name in ORDER if name in report["benchmarks"]
         }
-        report["seconds"] = earlier.get("seconds", report["seconds"])
-        report["partial_runs"] = [*earlier.get("partial_runs", []), report["started_at"]]
+        # The section stays the full run's (its start, length and load); the later runs
+        # are listed with what they measured again.
+        for key in ("started_at", "seconds", "load_average"):
+            report[key] = earlier.get(key, report[key])
+        report["partial_runs"] = [
+            *earlier.get("partial_runs", []),
+            f"{started} ({ran})",
+        ]
     data[report["database"]] = report
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

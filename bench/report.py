@@ -36,9 +36,9 @@ def section(report: dict[str, Any]) -> list[str]:
     ]
     if report.get("partial_runs"):
         out += [
-            "Some benchmarks were re-measured in later runs ("
-            + ", ".join(report["partial_runs"])
-            + "); the rest are from the full run.",
+            "Measured again in later runs (`--only`): "
+            + "; ".join(report["partial_runs"])
+            + ". The rest are from the full run.",
             "",
         ]
     for name, result in report["benchmarks"].items():
