@@ -102,8 +102,8 @@ class Application:
         return handler(environ, start_response)
 
 
-# Modules a request never imports: tests, migrations, commands, the console script.
-_NOT_SERVED = (".tests", ".migrations", ".management", ".__main__")
+# Packages and modules a request never imports: tests, migrations, commands, the console script.
+_NOT_SERVED = frozenset({"tests", "migrations", "management", "__main__"})
 
 
 def preload() -> None:
@@ -121,7 +121,14 @@ def preload() -> None:
         importlib.import_module(name)
 
 
-def _served_modules() -> Iterator[str]:
-    for module in pkgutil.walk_packages(hiretext.__path__, "hiretext."):
-        if not any(part in module.name for part in _NOT_SERVED):
-            yield module.name
+def _served_modules(
+    path: Iterable[str] = hiretext.__path__, prefix: str = "hiretext."
+) -> Iterator[str]:
+    """Our modules, packages first, without descending into what requests never import."""
+    for module in pkgutil.iter_modules(path, prefix):
+        if module.name.rpartition(".")[2] in _NOT_SERVED:
+            continue
+        yield module.name
+        if module.ispkg:
+            package = importlib.import_module(module.name)
+            yield from _served_modules(package.__path__, module.name + ".")
