@@ -200,7 +200,7 @@ class Context:
             seconds=seconds,
             repeats=self.pairs,
         )
-        return measured, [run.rps for run in bare.runs]
+        return measured, bare.rates
 
 
 def paired_ratio(series: Series, partner_rps: list[float]) -> float:

@@ -119,6 +119,11 @@ class Series:
 
     runs: list[Run]
 
+    @property
+    def rates(self) -> list[float]:
+        """Each run's requests per second, in order (a paired ratio's partner)."""
+        return [run.rps for run in self.runs]
+
     def median(self, attr: str) -> float:
         return float(statistics.median(getattr(r, attr) for r in self.runs))
 

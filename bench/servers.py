@@ -47,7 +47,7 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
             name: {k: series.summary()[k] for k in ("rps", "p50_ms", "p99_ms", "runs")}
             for name, series in zip(SERVERS, (default, other), strict=True)
         }
-        out[f"{kind}_ratio"] = paired_ratio(other, [run.rps for run in default.runs])
+        out[f"{kind}_ratio"] = paired_ratio(other, default.rates)
     out["checked_runs"] = sum(len(stream.checked) for stream in streams)
 
     def line(kind: str, what: str) -> str:
