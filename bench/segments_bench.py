@@ -72,8 +72,12 @@ class Counters:
         )
         self.node = _node(path, "--serve")
         self.where: dict[str, subprocess.Popen[str]] = {"split-sms": self.node}
-        for name in self._ask(self.python, "")["counters"]:
-            self.where[name] = self.python
+        try:
+            for name in self._ask(self.python, "")["counters"]:
+                self.where[name] = self.python
+        except BaseException:
+            self.close()
+            raise
 
     @staticmethod
     def _ask(proc: subprocess.Popen[str], command: str) -> dict[str, Any]:
