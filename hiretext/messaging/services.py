@@ -81,7 +81,15 @@ def check_length(text: str) -> tuple[int, str, int]:
 
 
 def phone_opted_out(org_id: int, phone: str) -> bool:
-    return PhoneOptOut.objects.filter(organization_id=org_id, phone=phone).exists()
+    """Whether `phone` texted STOP to the organisation (every conversation page asks: one
+    prepared SELECT on the opt-out's unique key, not an ORM query built each time)."""
+    return prepared.fetchone(_opted_out_sql(), [org_id, phone]) is not None
+
+
+@cache
+def _opted_out_sql() -> str:
+    table = connection.ops.quote_name(PhoneOptOut._meta.db_table)
+    return f"SELECT 1 FROM {table} WHERE organization_id = %s AND phone = %s LIMIT 1"  # noqa: S608
 
 
 def textable_problem(person: Person, *, known_opt_out: bool | None = None) -> DomainError | None:

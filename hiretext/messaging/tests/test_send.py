@@ -367,3 +367,14 @@ def test_the_accepted_answer_is_what_its_schema_gives(api_as, recruiter, alex, n
     )
     assert again.status_code == replay.status_code == 202
     assert again.content == replay.content
+
+
+def test_phone_opted_out_reads_the_organisations_row_only(org, other_org):
+    PhoneOptOut.objects.create(organization=other_org, phone=ALEX, wording="STOP")
+    assert not services.phone_opted_out(org.pk, ALEX)
+    assert services.phone_opted_out(other_org.pk, ALEX)
+    PhoneOptOut.objects.create(organization=org, phone=ALEX, wording="STOP")
+    assert services.phone_opted_out(org.pk, ALEX)
+    assert not services.phone_opted_out(org.pk, ALEX[:-1] + "9")
+    # Hostile input is a value, never SQL.
+    assert not services.phone_opted_out(org.pk, "' OR 1=1 --")

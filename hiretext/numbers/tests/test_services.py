@@ -411,3 +411,34 @@ def test_charge_monthly_uses_the_organisations_month(seats, buy):
     buy(seats[0], now=datetime(2026, 1, 10, tzinfo=UTC))
     assert services.charge_monthly(now=datetime(2026, 2, 1, 6, 0, tzinfo=UTC)) == 0
     assert services.charge_monthly(now=datetime(2026, 2, 1, 8, 30, tzinfo=UTC)) == 1
+
+
+def test_number_for_user_is_one_query_with_its_organisation_and_seat(
+    seats, buy, admin, make_user, other_seats, other_admin, django_assert_num_queries
+):
+    """What the ORM's `select_related("organization", "seat")` gave, in one statement: the
+    same instance, its organisation's and seat's fields read with it, no query after."""
+    buy(seats[1], e164="+14155550143")
+    number = buy(seats[0], e164="+14155550142")
+    other_number = buy(other_seats[0], e164="+14155550199", actor=other_admin)
+    a = make_user("a@acme.test", first="Ann")
+    services.assign_user(admin, seats[0], a.pk)
+    with django_assert_num_queries(1):
+        found = queries.number_for_user(a)
+        assert found is not None
+        assert (found.organization.name, found.organization.time_zone) == (
+            "Acme Staffing",
+            "America/Los_Angeles",
+        )
+        assert (found.seat.pk, found.seat.position) == (seats[0].pk, seats[0].position)
+    assert found == number and found.e164 == "+14155550142" and found != other_number
+    assert found.purchased_at == PhoneNumber.objects.get(pk=number.pk).purchased_at
+    assert (
+        found.status == PhoneNumber.Status.ACTIVE
+        and found.organization_id == number.organization_id
+    )
+    # Nobody on a seat, an unsaved user, a released number: no number.
+    assert queries.number_for_user(make_user("b@acme.test")) is None
+    assert queries.number_for_user(type(a)(organization_id=a.organization_id)) is None
+    services.release_number(admin, seats[0])
+    assert queries.number_for_user(a) is None
