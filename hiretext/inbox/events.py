@@ -17,11 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from hiretext.inbox.models import Event
-from hiretext.lib import prepared, rows
+from hiretext.lib import loaded, prepared, rows
 from hiretext.messaging.models import Conversation, Message
 from hiretext.numbers.models import PhoneNumber
 
@@ -282,15 +281,41 @@ def _redis(url: str) -> Any:
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
 
 
+# The reads below run on every page's bell and on every read of every live stream: each is
+# one prepared SELECT (`hiretext.lib.prepared`), not an ORM query built, and on PostgreSQL
+# planned, each time.
+
+
 def latest_id() -> int:
-    return Event.objects.aggregate(latest=Max("id"))["latest"] or 0
+    row = prepared.fetchone(_sql("SELECT max(e.id) FROM {event} e"), [])
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
+@cache
+def _sql(template: str) -> str:
+    """`template` with its tables named: {event}, {conversation}, {number}, {seat_user},
+    {user}, and {event_columns} for `loaded.build(Event, …)`."""
+    from hiretext.accounts.models import User
+    from hiretext.numbers.models import SeatAssignment
+
+    quote = connection.ops.quote_name
+    return template.format(
+        event=quote(Event._meta.db_table),
+        conversation=quote(Conversation._meta.db_table),
+        number=quote(PhoneNumber._meta.db_table),
+        seat_user=quote(SeatAssignment._meta.db_table),
+        user=quote(User._meta.db_table),
+        event_columns=loaded.columns(Event, "e"),
+    )
 
 
 def events_after(after_id: int, limit: int = 1000) -> list[tuple[int, int]]:
     """(id, number_id) of events after `after_id`: what the polling hub wakes streams with."""
-    return list(
-        Event.objects.filter(id__gt=after_id).order_by("id").values_list("id", "number_id")[:limit]
+    found = prepared.fetchall(
+        _sql("SELECT e.id, e.number_id FROM {event} e WHERE e.id > %s ORDER BY e.id LIMIT %s"),
+        [after_id, limit],
     )
+    return [(int(event_id), int(number_id)) for event_id, number_id in found]
 
 
 # --- what one user may receive ---------------------------------------------------------------
@@ -298,23 +323,30 @@ def events_after(after_id: int, limit: int = 1000) -> list[tuple[int, int]]:
 
 def current_number_id(user_id: int) -> int | None:
     """The active number the user is on now (read live: removal takes effect at once)."""
-    return (
-        PhoneNumber.objects.filter(
-            status=PhoneNumber.Status.ACTIVE,
-            seat__assignments__user_id=user_id,
-            seat__assignments__user__is_active=True,
-        )
-        .values_list("id", flat=True)
-        .first()
+    row = prepared.fetchone(
+        _sql(
+            "SELECT n.id FROM {seat_user} a JOIN {user} u ON u.id = a.user_id AND u.is_active "
+            "JOIN {number} n ON n.seat_id = a.seat_id AND n.status = %s "
+            "WHERE a.user_id = %s ORDER BY n.id LIMIT 1"
+        ),
+        [PhoneNumber.Status.ACTIVE.value, user_id],
     )
+    return int(row[0]) if row is not None else None
 
 
 def unread_count(number_id: int | None) -> int:
+    """Unread conversations on the number (the bell's figure); `WHERE unread` is the
+    partial index's own condition."""
     if number_id is None:
         return 0
-    return Conversation.objects.filter(
-        number_id=number_id, unread=True, last_message_at__isnull=False
-    ).count()
+    row = prepared.fetchone(
+        _sql(
+            "SELECT count(*) FROM {conversation} c "
+            "WHERE c.number_id = %s AND c.unread AND c.last_message_at IS NOT NULL"
+        ),
+        [number_id],
+    )
+    return int(row[0]) if row is not None else 0
 
 
 @dataclass(frozen=True)
@@ -339,9 +371,14 @@ def pending(user_id: int, after_id: int) -> Batch:
     number_id = current_number_id(user_id)
     events: list[Event] = []
     if number_id is not None:
-        events = list(
-            Event.objects.filter(number_id=number_id, id__gt=after_id).order_by("id")[:BATCH]
+        rows_found = prepared.fetchall(
+            _sql(
+                "SELECT {event_columns} FROM {event} e "
+                "WHERE e.number_id = %s AND e.id > %s ORDER BY e.id LIMIT %s"
+            ),
+            [number_id, after_id, BATCH],
         )
+        events = [event for row in rows_found if (event := loaded.build(Event, row)) is not None]
     unread = unread_count(number_id) if events else 0
     return Batch(number_id=number_id, events=events, unread=unread, full=len(events) == BATCH)
 

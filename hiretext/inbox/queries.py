@@ -15,6 +15,7 @@ from django.db import connection
 from hiretext.accounts.models import User
 from hiretext.ats import queries as ats_queries
 from hiretext.ats.models import Candidate, Contact
+from hiretext.inbox import events
 from hiretext.lib import loaded, prepared
 from hiretext.lib.errors import ValidationFailed
 from hiretext.lib.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
@@ -31,11 +32,7 @@ SEARCH_LIMIT = 10
 def unread_count(user: User, number: PhoneNumber | None = None) -> int:
     """Unread conversations on the user's number (the bell's figure)."""
     number = number or number_for_user(user)
-    if number is None:
-        return 0
-    return Conversation.objects.filter(
-        number=number, unread=True, last_message_at__isnull=False
-    ).count()
+    return events.unread_count(number.pk if number is not None else None)
 
 
 @cache

@@ -31,11 +31,12 @@ def number_for_user(user: User) -> PhoneNumber | None:
     row = prepared.fetchone(_number_for_user_sql(), [PhoneNumber.Status.ACTIVE.value, user.pk])
     if row is None:
         return None
-    number = loaded.build(PhoneNumber, row)
-    assert number is not None
     after_number = loaded.width(PhoneNumber)
-    number.organization = loaded.build(Organization, row, after_number)  # type: ignore[assignment]
-    number.seat = loaded.build(Seat, row, after_number + loaded.width(Organization))
+    number = loaded.build(PhoneNumber, row)
+    organization = loaded.build(Organization, row, after_number)
+    seat = loaded.build(Seat, row, after_number + loaded.width(Organization))
+    assert number is not None and organization is not None and seat is not None  # inner joins
+    number.organization, number.seat = organization, seat
     return number
 
 

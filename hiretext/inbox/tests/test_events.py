@@ -296,3 +296,29 @@ def test_an_event_draws_its_id_only_once_it_holds_the_ordering_lock(team, client
         if writing.ident is not None:  # started: it goes on once the lock is released
             writing.join()
     assert written == [before + 1]
+
+
+def test_a_streams_read_is_three_statements_and_keeps_each_events_data(
+    team, django_assert_num_queries
+):
+    number, other, r1, _, r3 = team
+    assert events.latest_id() == 0 and events.events_after(0) == []
+    data = {"direction": "in", "status": "received", "note": "<b>é</b> 👍"}
+    published = events.publish(
+        Event.Kind.MESSAGE, number_id=number.pk, conversation_id=9, message_id=4, data=data
+    )
+    with django_assert_num_queries(3):  # the number, its events, its unread count
+        batch = events.pending(r1.pk, 0)
+    (event,) = batch.events
+    assert (event.pk, event.number_id, event.conversation_id, event.message_id) == (
+        published.pk,
+        number.pk,
+        9,
+        4,
+    )
+    assert event.data == data and event.kind == "message" and event.created_at is not None
+    assert batch.unread == events.unread_count(number.pk) == 0
+    assert events.current_number_id(r3.pk) == other.pk
+    assert events.events_after(0) == [(published.pk, number.pk)]
+    assert events.events_after(published.pk) == []
+    assert events.latest_id() == published.pk
