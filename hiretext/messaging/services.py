@@ -630,7 +630,7 @@ def deliver(message_id: int) -> str:
         _fail_claimed(message_id, "carrier_error", "Not sent: the carrier could not be reached.")
         return Outcome.DONE
     with transaction.atomic():
-        message = _locked(message_id)
+        message = _locked("id", [message_id])
         if message is not None:
             _record_receipt(message, receipt.status, receipt.external_id)
     return Outcome.DONE
@@ -653,8 +653,19 @@ def _record_receipt(message: Message, status: str, external_id: str) -> None:
     _advance(message, status, external_id=external_id)
 
 
+# Which message `_locked_statement` reads: by our id (a delivery), by the carrier's id (a
+# status callback: with the partial unique index's own condition, so that the prepared,
+# generic plan uses it), or by our id as a carrier echoes it (a callback that outran the
+# send's receipt).
+_LOCKED_WHERE = {
+    "id": "m.id = %s AND m.channel = 'sms'",
+    "external_id": "m.carrier = %s AND m.external_id = %s AND NOT (m.external_id = '')",
+    "reference": "m.id = %s AND m.carrier = %s AND m.channel = %s AND m.direction = %s",
+}
+
+
 @cache
-def _locked_statement(vendor: str, with_person: bool) -> str:
+def _locked_statement(vendor: str, with_person: bool, where: str = "id") -> str:
     person = ", ".join(["", loaded.columns(Candidate, "ca"), loaded.columns(Contact, "ct")])
     joins = (
         " LEFT JOIN ats_candidate ca ON ca.id = c.candidate_id"
@@ -672,19 +683,20 @@ def _locked_statement(vendor: str, with_person: bool) -> str:
         " JOIN messaging_conversation c ON c.id = m.conversation_id"
         " JOIN numbers_phonenumber n ON n.id = c.number_id"
         " JOIN accounts_organization o ON o.id = n.organization_id"
-        f"{joins if with_person else ''} WHERE m.id = %s AND m.channel = 'sms'"
+        f"{joins if with_person else ''} WHERE {_LOCKED_WHERE[where]} ORDER BY m.id LIMIT 1"
         # The message's row only: locking the conversation would serialise its sends.
         + (" FOR UPDATE OF m" if vendor == "postgresql" else "")
     )
 
 
-def _locked(message_id: int) -> Message | None:
-    """The SMS `message_id`, its row locked; its conversation, number and organisation are
-    read with it but not locked (that would serialise an organisation's sends). One
-    prepared statement: each delivery runs this twice, and the ORM spent longer building
-    the five-table query than PostgreSQL spent running it. SQLite needs no row lock: its
-    writer lock is taken already."""
-    row = prepared.fetchone(_locked_statement(connection.vendor, False), [message_id])
+def _locked(where: str, params: list[Any]) -> Message | None:
+    """The SMS `_LOCKED_WHERE[where]` finds with `params`, its row locked; its conversation,
+    number and organisation are read with it but not locked (that would serialise an
+    organisation's sends). One prepared statement: each delivery runs this twice and each
+    status callback once, and the ORM spent longer building the four-table query, and
+    PostgreSQL planning it, than running it. SQLite needs no row lock: its writer lock is
+    taken already."""
+    row = prepared.fetchone(_locked_statement(connection.vendor, False, where), params)
     return None if row is None else _built(row, with_person=False)
 
 
@@ -753,7 +765,7 @@ def _fail_claimed(message_id: int, code: str, text: str, *, opt_out: bool = Fals
     """The carrier refused the claimed message for good: fail and refund it; on an
     unsubscribed recipient, stop texting that phone too."""
     with transaction.atomic():
-        message = _locked(message_id)
+        message = _locked("id", [message_id])
         if message is None or message.status != Message.Status.SENDING:
             return
         _fail(message, code, text)
@@ -854,14 +866,7 @@ def record_status(carrier: str, update: StatusUpdate) -> Message | None:
     ):
         return None
     with transaction.atomic():
-        message = (
-            # Lock the message row only: locking the joined number and organisation
-            # would serialise every send of the organisation behind one carrier call.
-            Message.objects.select_for_update(of=("self",))
-            .select_related("conversation__number__organization")
-            .filter(carrier=carrier, external_id=update.external_id)
-            .first()
-        )
+        message = _locked("external_id", [carrier, update.external_id])
         if message is None and update.reference:
             message = _awaiting_receipt(carrier, update)
         if message is None or not message.is_outbound:
@@ -894,16 +899,9 @@ def _awaiting_receipt(carrier: str, update: StatusUpdate) -> Message | None:
     """
     if not is_reference(update.reference):
         return None
-    message = (
-        Message.objects.select_for_update(of=("self",))
-        .select_related("conversation__number__organization")
-        .filter(
-            pk=int(update.reference),
-            carrier=carrier,
-            channel=Message.Channel.SMS,
-            direction=Message.Direction.OUTBOUND,
-        )
-        .first()
+    message = _locked(
+        "reference",
+        [int(update.reference), carrier, Message.Channel.SMS, Message.Direction.OUTBOUND],
     )
     if message is None:
         return None

@@ -320,3 +320,56 @@ def test_a_delivery_report_queued_without_a_reference_still_runs(recruiter, alex
     message = Message.objects.get(pk=accepted.message.pk)
     assert post_delivery_status.call(message.external_id) == 200
     assert state(message) == ("delivered", message.external_id)
+
+
+def sent(recruiter, person, external_id):
+    """A message the carrier took: `sent`, with its carrier id."""
+    message = claimed(recruiter, person)
+    Message.objects.filter(pk=message.pk).update(status="sent", external_id=external_id)
+    return message
+
+
+def test_a_report_reads_its_message_with_the_conversation_number_and_organisation(
+    recruiter, alex, number, announced
+):
+    from django.test.utils import CaptureQueriesContext
+
+    message = sent(recruiter, alex, "SIMdone")
+    update = StatusUpdate(external_id="SIMdone", status="delivered", occurred_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        found = services.record_status("simulator", update)
+        assert found is not None and found.pk == message.pk
+        assert found.conversation.number.organization.name == number.organization.name
+        assert found.conversation.phone == alex.mobile and found.conversation.number == number
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT")]
+    assert len(reads) == 1, reads  # the message, its conversation, number and organisation
+    assert state(message) == ("delivered", "SIMdone") and announced == ["delivered"]
+    # Ids that are nobody's, or another carrier's, find nothing and change nothing.
+    for carrier, external_id in (("simulator", "SIMother"), ("twilio", "SIMdone")):
+        update = StatusUpdate(external_id=external_id, status="failed", occurred_at=None)
+        assert services.record_status(carrier, update) is None
+    assert state(message) == ("delivered", "SIMdone") and announced == ["delivered"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+def test_a_report_locks_its_message_only(recruiter, alex, number):
+    """Another transaction holds the organisation's and the number's rows: the report is
+    applied at once (only the message's row is locked while it is)."""
+    from hiretext.accounts.models import Organization
+    from hiretext.numbers.models import PhoneNumber
+    from tests.threads import held_in_another_transaction
+
+    message = sent(recruiter, alex, "SIMheld")
+    held = [
+        (f'SELECT 1 FROM "{model._meta.db_table}" WHERE id = %s FOR UPDATE', [pk])
+        for model, pk in ((Organization, number.organization_id), (PhoneNumber, number.pk))
+    ]
+    update = StatusUpdate(external_id="SIMheld", status="delivered", occurred_at=None)
+    try:
+        with held_in_another_transaction(*held):
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")  # a wait fails the call instead
+            assert services.record_status("simulator", update) is not None
+    finally:
+        connection.close()
+    assert state(message) == ("delivered", "SIMheld")
