@@ -60,12 +60,14 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_permission_cache():
-    """Each test starts with no permissions kept: ids are reused after a rolled-back test,
-    and a user of the last test must not lend its permissions to this one's."""
+def _fresh_auth_caches():
+    """Each test starts with no permissions or tokens kept: ids are reused after a
+    rolled-back test, and a user of the last test must not lend its permissions to this one's."""
     from hiretext.accounts.permission_cache import forget_permissions
+    from hiretext.accounts.token_cache import forget_tokens
 
     forget_permissions()
+    forget_tokens()
 
 
 @pytest.fixture

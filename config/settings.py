@@ -301,6 +301,11 @@ if HIRETEXT_PRODUCTION:
     }
     WHITENOISE_USE_FINDERS = False
 
+# --- API ------------------------------------------------------------------------------------
+# A bearer token's user is read again after this many seconds at most (per process; a
+# change made in the process itself applies at once). 0: read on every request.
+HIRETEXT_TOKEN_CACHE_SECONDS = float(os.environ.get("HIRETEXT_TOKEN_CACHE_SECONDS", "5"))
+
 # --- Numbers (seats, phone numbers) ---------------------------------------------------------
 # Monthly price of a number in cents, shown with the terms and recorded on acceptance.
 HIRETEXT_NUMBER_MONTHLY_PRICE_CENTS = int(

@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
+from hiretext.accounts import token_cache
 from hiretext.accounts.models import ApiToken, Organization, User, hash_token
 from hiretext.accounts.permission_cache import with_cached_permissions
 from hiretext.accounts.throttle import TooManyAttempts
@@ -75,6 +76,9 @@ class TokenAuth(HttpBearer):
         return user
 
 
+LAST_USED_EVERY = 300  # seconds: how stale a token's `last_used_at` may be
+
+
 @cache
 def _token_statement(vendor: str) -> str:
     return (
@@ -88,18 +92,25 @@ def _token_statement(vendor: str) -> str:
 
 def user_for_token(raw: str) -> User | None:
     """`accounts.services.user_for_token` in one plain SELECT (every API request runs it):
-    the active user of the token, with its organisation; `last_used_at` is refreshed at
-    most every five minutes."""
-    row = prepared.fetchone(_token_statement(connection.vendor), [hash_token(raw)])
+    the active user of the token, with its organisation, its row kept a few seconds
+    (`token_cache`); `last_used_at` is refreshed at most every five minutes."""
+    key_hash = hash_token(raw)
+    row = token_cache.cached_row(key_hash)
+    fresh = row is None
     if row is None:
-        return None
+        row = prepared.fetchone(_token_statement(connection.vendor), [key_hash])
+        if row is None:
+            return None
     token = loaded.build(ApiToken, row)
     user = loaded.build(User, row, loaded.width(ApiToken))
     assert token is not None and user is not None
     user.organization = loaded.build(Organization, row, loaded.width(ApiToken) + loaded.width(User))
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_EVERY:
+        # Not kept: the next request reads the row with its new time.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    elif fresh:
+        token_cache.keep_row(key_hash, row)
     return user
 
 
