@@ -195,6 +195,7 @@ def _candidate(user: User, candidate_id: int) -> Candidate:
 @router.post("/messages", response={202: Accepted}, operation_id="send_message")
 def send_message(
     request: HttpRequest,
+    response: HttpResponse,
     payload: MessageIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
@@ -214,7 +215,7 @@ def send_message(
         subject=payload.subject,
         route_read=route_read,
     )
-    return rendered(request, _accepted(accepted.message), status=202)
+    return rendered(request, response, _accepted(accepted.message), status=202)
 
 
 def _recipient(

@@ -58,18 +58,29 @@ def width(model: type[models.Model]) -> int:
 def build[M: models.Model](model: type[M], row: Sequence[Any], start: int = 0) -> M | None:
     """The `model` instance in `row[start:]` (as listed by `columns`); None if its primary
     key is NULL (an outer join that found nothing)."""
+    return from_values(model, field_values(model, row, start))
+
+
+def field_values(model: type[models.Model], row: Sequence[Any], start: int = 0) -> list[Any]:
+    """The values of `model`'s fields in `row[start:]`, converted as the ORM converts them:
+    what `from_values` builds from (and what may be kept to build from again)."""
     # The connection itself, looked up once: each read through Django's proxy looks it up.
     db = connections[DEFAULT_DB_ALIAS]
-    shape = _shape(model, db.vendor)
-    values = []
-    for offset, (found, expression) in enumerate(shape.converters):
+    converted = []
+    for offset, (found, expression) in enumerate(_shape(model, db.vendor).converters):
         value = row[start + offset]
         for convert in found:
             value = convert(value, expression, db)
-        values.append(value)
-    if values[shape.pk_index] is None:
+        converted.append(value)
+    return converted
+
+
+def from_values[M: models.Model](model: type[M], converted: Sequence[Any]) -> M | None:
+    """The `model` instance of `field_values(…)`; None if its primary key is NULL."""
+    shape = _shape(model, connections[DEFAULT_DB_ALIAS].vendor)
+    if converted[shape.pk_index] is None:
         return None
-    return from_db(model, shape.attnames, values, db.alias)
+    return from_db(model, shape.attnames, converted)
 
 
 @cache
@@ -97,7 +108,7 @@ def written[M: models.Model](model: type[M], values: dict[str, Any]) -> M:
 
 
 def from_db[M: models.Model](
-    model: type[M], attnames: list[str], values: list[Any], alias: str = DEFAULT_DB_ALIAS
+    model: type[M], attnames: list[str], values: Sequence[Any], alias: str = DEFAULT_DB_ALIAS
 ) -> M:
     """`model.from_db(…)` for every concrete field's value, in their order: the same
     instance, with the attributes set directly when `Model.__init__` would do no more

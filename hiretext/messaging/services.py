@@ -142,6 +142,10 @@ class Accepted:
     created: bool  # False when an earlier request with the same Idempotency-Key is returned
 
 
+# What a person may choose for a text (automatic ones are the system's own).
+_SENDABLE_CATEGORIES = frozenset(Message.Category.values) - {Message.Category.AUTOMATIC}
+
+
 def send_message(
     actor: User,
     person: Person,
@@ -180,7 +184,7 @@ def send_message(
         )
     if channel != Message.Channel.SMS:
         raise ValidationFailed("channel must be “sms” or “email”.", {"channel": ["Unknown."]})
-    if category not in Message.Category.values or category == Message.Category.AUTOMATIC:
+    if category not in _SENDABLE_CATEGORIES:
         raise ValidationFailed(
             "category must be general, rejection or interview.", {"category": ["Unknown."]}
         )

@@ -2,7 +2,7 @@
 process (a user deactivated, a token deleted) applies to the very next request, and one
 made elsewhere within `HIRETEXT_TOKEN_CACHE_SECONDS`."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -102,9 +102,9 @@ def test_a_stale_last_use_is_written_and_not_kept(recruiter):
     assert user_for_token(raw) == recruiter
     token.refresh_from_db()
     assert token.last_used_at > old
-    assert token_cache.cached_row(hash_token(raw)) is None
+    assert token_cache.cached(hash_token(raw)) is None
     assert user_for_token(raw) == recruiter
-    assert token_cache.cached_row(hash_token(raw)) is not None
+    assert token_cache.cached(hash_token(raw)) is not None
 
 
 def test_unknown_tokens_are_never_kept(recruiter):
@@ -120,3 +120,14 @@ def test_the_cache_is_bounded(recruiter, monkeypatch):
         ApiToken.objects.update(last_used_at=timezone.now())
         assert user_for_token(raw) == recruiter
     assert 0 < len(token_cache._rows) <= 3
+
+
+def test_what_is_kept_is_immutable(recruiter):
+    """Each request builds its user from the kept values: a list or dict among them (a
+    JSON field added to users, say) would be shared by every request of the token."""
+    _, raw = ApiToken.issue(recruiter)
+    ApiToken.objects.update(last_used_at=timezone.now())
+    user_for_token(raw)
+    kept = token_cache.cached(hash_token(raw))
+    for value in (*kept.user, *kept.organization):
+        assert value is None or isinstance(value, (str, int, bool, datetime)), value
