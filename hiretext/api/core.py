@@ -3,7 +3,7 @@
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, wraps
 from typing import Any
@@ -137,10 +137,9 @@ def user_for_token(raw: str) -> User | None:
         now = timezone.now()
         last = found.last_used_at
         if last is None or (now - last).total_seconds() > LAST_USED_EVERY:
-            # Not kept: the next request reads the row with its new time.
             ApiToken.objects.filter(pk=found.token_id).update(last_used_at=now)
-        else:
-            token_cache.keep(key_hash, found)
+            found = replace(found, last_used_at=now)
+        token_cache.keep(key_hash, found)
     user = loaded.from_values(User, found.user)
     assert user is not None
     user.organization = loaded.from_values(Organization, found.organization)
