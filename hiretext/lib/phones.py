@@ -1,5 +1,6 @@
 """Phone numbers: parse anything a person types into E.164, or refuse clearly."""
 
+import re
 from functools import lru_cache
 
 import phonenumbers
@@ -47,9 +48,22 @@ def is_mobile_capable(e164: str) -> bool:
     return kind not in NOT_TEXTABLE
 
 
+# A North American number as E.164 (area code and exchange each start with 2–9; ASCII
+# digits only: `\d` would take other scripts' digits, which the library reads as digits).
+_NANP = re.compile(r"\+1([2-9][0-9]{2})([2-9][0-9]{2})([0-9]{4})")
+
+
 @lru_cache(maxsize=8192)
 def format_phone(e164: str) -> str:
-    """Human form: +1 415 555 0142 style (international, spaced); cached (a pure function)."""
+    """Human form: +1 415 555 0142 style (international, spaced); cached (a pure function).
+
+    A North American number is spaced without parsing it: an inbound text's timeline line
+    names its sender, and phonenumbers' parsing and formatting cost a webhook from a new
+    sender about a twentieth of its time. The text is the library's, as a test checks.
+    """
+    nanp = _NANP.fullmatch(e164)
+    if nanp is not None:
+        return "+1 {} {} {}".format(*nanp.groups())
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
