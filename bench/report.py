@@ -87,7 +87,7 @@ GOALS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("4 counts equal to Twilio's (mismatches)", "0", ("segments", "mismatches_with_twilio"), "{}"),
     ("4 ours / fastest peer", "≥ 10", ("segments", "ratio_to_fastest_peer"), "{:.1f}"),
     ("5 webhook → SSE p99", "< 250 ms", ("sse", "p99_ms"), "{:.0f} ms"),
-    ("6 2 web processes / 1 (PostgreSQL)", "≥ 1.6", ("scaling", "ratio"), "{:.2f}"),
+    ("6 2 web processes / 1 (PostgreSQL)", "≥ 1.6", ("scaling", "ratio"), "{:.3f}"),
     ("WSGI / ASGI, bare view", "(why WSGI)", ("calibration", "wsgi_vs_asgi"), "{:.1f}×"),
     ("granian / gunicorn, bare view", "(which server)", ("servers", "bare_ratio"), "{:.2f}×"),
     ("granian / gunicorn, webhooks", "(which server)", ("servers", "webhook_ratio"), "{:.2f}×"),
