@@ -7,15 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from hiretext.accounts.models import Role
+from hiretext.api.tests.statements import reads_of
 
 pytestmark = pytest.mark.django_db
 
 
 def permission_reads(api):
-    with CaptureQueriesContext(connection) as queries:
-        response = api.get("/candidates")
-    assert response.status_code == 200
-    return sum("auth_permission" in q["sql"] for q in queries.captured_queries)
+    return reads_of(api, "auth_permission")
 
 
 def test_permissions_are_read_once_then_cached(api_as, recruiter):

@@ -12,15 +12,13 @@ from django.utils import timezone
 from hiretext.accounts import token_cache
 from hiretext.accounts.models import ApiToken, hash_token
 from hiretext.api.core import user_for_token
+from hiretext.api.tests.statements import reads_of
 
 pytestmark = pytest.mark.django_db
 
 
 def token_reads(api):
-    with CaptureQueriesContext(connection) as queries:
-        response = api.get("/candidates")
-    assert response.status_code == 200
-    return sum("accounts_apitoken" in q["sql"] for q in queries.captured_queries)
+    return reads_of(api, "accounts_apitoken")
 
 
 def test_a_token_is_read_once_then_kept(api_as, recruiter):
