@@ -58,16 +58,27 @@ def width(model: type[models.Model]) -> int:
 def build[M: models.Model](model: type[M], row: Sequence[Any], start: int = 0) -> M | None:
     """The `model` instance in `row[start:]` (as listed by `columns`); None if its primary
     key is NULL (an outer join that found nothing)."""
-    return from_values(model, field_values(model, row, start))
+    # The connection itself, looked up once: each read through Django's proxy looks it up.
+    db = connections[DEFAULT_DB_ALIAS]
+    shape = _shape(model, db.vendor)
+    return _instance(model, shape, _converted(shape, row, start, db))
 
 
 def field_values(model: type[models.Model], row: Sequence[Any], start: int = 0) -> list[Any]:
     """The values of `model`'s fields in `row[start:]`, converted as the ORM converts them:
     what `from_values` builds from (and what may be kept to build from again)."""
-    # The connection itself, looked up once: each read through Django's proxy looks it up.
     db = connections[DEFAULT_DB_ALIAS]
+    return _converted(_shape(model, db.vendor), row, start, db)
+
+
+def from_values[M: models.Model](model: type[M], converted: Sequence[Any]) -> M | None:
+    """The `model` instance of `field_values(…)`; None if its primary key is NULL."""
+    return _instance(model, _shape(model, connections[DEFAULT_DB_ALIAS].vendor), converted)
+
+
+def _converted(shape: _Shape, row: Sequence[Any], start: int, db: Any) -> list[Any]:
     converted = []
-    for offset, (found, expression) in enumerate(_shape(model, db.vendor).converters):
+    for offset, (found, expression) in enumerate(shape.converters):
         value = row[start + offset]
         for convert in found:
             value = convert(value, expression, db)
@@ -75,9 +86,7 @@ def field_values(model: type[models.Model], row: Sequence[Any], start: int = 0) 
     return converted
 
 
-def from_values[M: models.Model](model: type[M], converted: Sequence[Any]) -> M | None:
-    """The `model` instance of `field_values(…)`; None if its primary key is NULL."""
-    shape = _shape(model, connections[DEFAULT_DB_ALIAS].vendor)
+def _instance[M: models.Model](model: type[M], shape: _Shape, converted: Sequence[Any]) -> M | None:
     if converted[shape.pk_index] is None:
         return None
     return from_db(model, shape.attnames, converted)
