@@ -2,29 +2,24 @@
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
-from functools import cache, wraps
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
-from hiretext.accounts import token_cache
-from hiretext.accounts.models import ApiToken, Organization, User, hash_token
+from hiretext.accounts.models import Organization, User
 from hiretext.accounts.permission_cache import with_cached_permissions
+from hiretext.accounts.services import user_for_token
 from hiretext.accounts.throttle import TooManyAttempts
-from hiretext.lib import loaded, prepared
 from hiretext.lib.errors import DomainError, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -80,70 +75,6 @@ class TokenAuth(HttpBearer):
         if user is not None:
             request.user = with_cached_permissions(user)
         return user
-
-
-LAST_USED_EVERY = 300  # seconds: how stale a token's `last_used_at` may be
-
-
-@cache
-def _token_statement(vendor: str) -> str:
-    return (
-        f"SELECT {loaded.columns(ApiToken, 't')}, {loaded.columns(User, 'u')}, "  # noqa: S608
-        f"{loaded.columns(Organization, 'o')} FROM accounts_apitoken t "
-        "JOIN accounts_user u ON u.id = t.user_id "
-        "LEFT JOIN accounts_organization o ON o.id = u.organization_id "
-        "WHERE t.key_hash = %s AND u.is_active"
-    )
-
-
-@dataclass(frozen=True)
-class _TokenUser:
-    """A token's row, its values converted: what each request builds its own user from."""
-
-    token_id: int
-    last_used_at: datetime | None
-    user: tuple[Any, ...]
-    organization: tuple[Any, ...]
-
-
-def _token_user(row: Sequence[Any]) -> _TokenUser:
-    token = loaded.field_values(ApiToken, row)
-    user_at = loaded.width(ApiToken)
-    return _TokenUser(
-        token_id=token[_TOKEN_ID],
-        last_used_at=token[_TOKEN_LAST_USED],
-        user=tuple(loaded.field_values(User, row, user_at)),
-        organization=tuple(loaded.field_values(Organization, row, user_at + loaded.width(User))),
-    )
-
-
-_TOKEN_ID, _TOKEN_LAST_USED = (
-    [f.attname for f in ApiToken._meta.concrete_fields].index(name)
-    for name in ("id", "last_used_at")
-)
-
-
-def user_for_token(raw: str) -> User | None:
-    """`accounts.services.user_for_token` in one plain SELECT (every API request runs it):
-    the active user of the token, with its organisation, its row kept a few seconds
-    (`token_cache`); `last_used_at` is refreshed at most every five minutes."""
-    key_hash = hash_token(raw)
-    found = token_cache.cached(key_hash)
-    if found is None:
-        row = prepared.fetchone(_token_statement(connection.vendor), [key_hash])
-        if row is None:
-            return None
-        found = _token_user(row)
-        now = timezone.now()
-        last = found.last_used_at
-        if last is None or (now - last).total_seconds() > LAST_USED_EVERY:
-            ApiToken.objects.filter(pk=found.token_id).update(last_used_at=now)
-            found = replace(found, last_used_at=now)
-        token_cache.keep(key_hash, found)
-    user = loaded.from_values(User, found.user)
-    assert user is not None
-    user.organization = loaded.from_values(Organization, found.organization)
-    return user
 
 
 class SessionAuth(APIKeyCookie):

@@ -293,18 +293,12 @@ def latest_id() -> int:
 
 @cache
 def _sql(template: str) -> str:
-    """`template` with its tables named: {event}, {conversation}, {number}, {seat_user},
-    {user}, and {event_columns} for `loaded.build(Event, …)`."""
-    from hiretext.accounts.models import User
-    from hiretext.numbers.models import SeatAssignment
-
+    """`template` with its tables named: {event}, {conversation}, and {event_columns} for
+    `loaded.build(Event, …)`."""
     quote = connection.ops.quote_name
     return template.format(
         event=quote(Event._meta.db_table),
         conversation=quote(Conversation._meta.db_table),
-        number=quote(PhoneNumber._meta.db_table),
-        seat_user=quote(SeatAssignment._meta.db_table),
-        user=quote(User._meta.db_table),
         event_columns=loaded.columns(Event, "e"),
     )
 
@@ -322,14 +316,12 @@ def events_after(after_id: int, limit: int = 1000) -> list[tuple[int, int]]:
 
 
 def current_number_id(user_id: int) -> int | None:
-    """The active number the user is on now (read live: removal takes effect at once)."""
+    """The active number the user is on now, while the user is active (read live: a
+    removal or a deactivation takes effect at once)."""
+    from hiretext.numbers.queries import user_number_sql
+
     row = prepared.fetchone(
-        _sql(
-            "SELECT n.id FROM {seat_user} a JOIN {user} u ON u.id = a.user_id AND u.is_active "
-            "JOIN {number} n ON n.seat_id = a.seat_id AND n.status = %s "
-            "WHERE a.user_id = %s ORDER BY n.id LIMIT 1"
-        ),
-        [PhoneNumber.Status.ACTIVE.value, user_id],
+        user_number_sql("n.id", active_user=True), [PhoneNumber.Status.ACTIVE.value, user_id]
     )
     return int(row[0]) if row is not None else None
 

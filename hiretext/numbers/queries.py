@@ -41,19 +41,32 @@ def number_for_user(user: User) -> PhoneNumber | None:
 
 
 @cache
+def user_number_sql(columns: str, joins: str = "", *, active_user: bool = False) -> str:
+    """SELECT `columns` of the number a user is on: the active number of their seat (the
+    lowest id, were a seat to hold two). `a` is the user's seat assignment and `n` the
+    number; `joins` joins more tables; `active_user` only for a user who is still active
+    (`u`). Its parameters: the active status, the user's id."""
+    quote = connection.ops.quote_name
+    user = (
+        f"JOIN {quote(User._meta.db_table)} u ON u.id = a.user_id AND u.is_active "
+        if active_user
+        else ""
+    )
+    return (
+        f"SELECT {columns} FROM {quote(SeatAssignment._meta.db_table)} a {user}"  # noqa: S608 - from the models
+        f"JOIN {quote(PhoneNumber._meta.db_table)} n ON n.seat_id = a.seat_id AND n.status = %s "
+        f"{joins}WHERE a.user_id = %s ORDER BY n.id LIMIT 1"
+    )
+
+
+@cache
 def _number_for_user_sql() -> str:
     quote = connection.ops.quote_name
-    table = {
-        model: quote(model._meta.db_table)
-        for model in (SeatAssignment, Seat, PhoneNumber, Organization)
-    }
-    return (
-        f"SELECT {loaded.columns(PhoneNumber, 'n')}, {loaded.columns(Organization, 'o')}, "  # noqa: S608 - from the models
-        f"{loaded.columns(Seat, 's')} FROM {table[SeatAssignment]} a "
-        f"JOIN {table[Seat]} s ON s.id = a.seat_id "
-        f"JOIN {table[PhoneNumber]} n ON n.seat_id = s.id AND n.status = %s "
-        f"JOIN {table[Organization]} o ON o.id = n.organization_id "
-        "WHERE a.user_id = %s ORDER BY n.id LIMIT 1"
+    return user_number_sql(
+        f"{loaded.columns(PhoneNumber, 'n')}, {loaded.columns(Organization, 'o')}, "
+        f"{loaded.columns(Seat, 's')}",
+        f"JOIN {quote(Seat._meta.db_table)} s ON s.id = n.seat_id "
+        f"JOIN {quote(Organization._meta.db_table)} o ON o.id = n.organization_id ",
     )
 
 

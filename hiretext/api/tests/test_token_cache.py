@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from hiretext.accounts import token_cache
 from hiretext.accounts.models import ApiToken, hash_token
-from hiretext.api.core import user_for_token
+from hiretext.accounts.services import user_for_token
 from hiretext.api.tests.statements import reads_of
 
 pytestmark = pytest.mark.django_db
