@@ -36,16 +36,19 @@ _TICKS = {
 
 def _name(value: Any, attribute: str) -> str:
     """`value.attribute` as the template language reads it: "" when either is missing."""
-    return getattr(value, attribute, "") or "" if value else ""
+    if not value:
+        return ""
+    return getattr(value, attribute, "") or ""
 
 
 def _their_name(context: template.Context) -> str:
     """Who an inbound message is from, as the thread names them: the page's person, the
     conversation's, or the conversation's phone ("" when the page has neither)."""
     person, conversation = context.get("person"), context.get("conversation")
+    their_person = getattr(conversation, "person", None) if conversation else None
     return (
         _name(person, "full_name")
-        or _name(_name(conversation, "person") or None, "full_name")
+        or _name(their_person, "full_name")
         or _name(conversation, "phone")
     )
 
