@@ -1,6 +1,5 @@
 """`{% chat_items %}` writes the rows the template language wrote, hostile text escaped."""
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +9,7 @@ from django.utils import timezone
 from hiretext.ats.models import Candidate, Contact
 from hiretext.inbox.templatetags.chat_items import chat_items
 from hiretext.messaging.models import Conversation
+from hiretext.web.tests.markup import same_markup
 
 # The rows as the list's template wrote them before `{% chat_items %}`: the reference.
 TEMPLATE_ROWS = Template(
@@ -57,11 +57,6 @@ def _conversations():
     ]  # fmt: skip
 
 
-def _same_markup(html):
-    """Whitespace between and inside tags as a browser reads it (the template's indents)."""
-    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
-
-
 @pytest.mark.parametrize("selected", [None, 2, 40, 99])
 @pytest.mark.parametrize("zone", ["America/Chicago", "Asia/Kolkata"])
 def test_the_rows_are_what_the_template_wrote(selected, zone):
@@ -74,7 +69,7 @@ def test_the_rows_are_what_the_template_wrote(selected, zone):
                 {"conversations": conversations, "chats_url": "/inbox/chats/", "selected": chosen}
             )
         )
-    assert _same_markup(ours) == _same_markup(theirs)
+    assert same_markup(ours) == same_markup(theirs)
 
 
 def test_hostile_text_is_escaped():

@@ -12,6 +12,7 @@ from hiretext.accounts.models import User
 from hiretext.ats.models import Candidate
 from hiretext.mail.models import EmailDetails
 from hiretext.messaging.models import Conversation, Message
+from hiretext.web.tests.markup import same_markup
 
 # The loop of the thread's template before `{% message_bubbles %}`: the reference.
 TEMPLATE_BUBBLES = Template(
@@ -81,11 +82,6 @@ def _messages():
     return messages
 
 
-def _same_markup(html):
-    """Whitespace between and inside tags as a browser reads it (the template's indents)."""
-    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
-
-
 def _pages():
     """The contexts the thread is drawn in: the inbox's pane, a person's history, the
     communications tab (`show_channel`), an unknown phone's pane."""
@@ -111,7 +107,7 @@ def test_the_bubbles_are_what_the_template_wrote(page, zone):
             values = {**context, "thread_messages": messages}
             ours = thread.render(Context(values))
             theirs = TEMPLATE_BUBBLES.render(Context(values))
-        assert _same_markup(ours) == _same_markup(theirs)
+        assert same_markup(ours) == same_markup(theirs)
 
 
 def test_hostile_text_is_escaped():
