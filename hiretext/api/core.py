@@ -135,6 +135,13 @@ def unknown_route(request: HttpRequest, rest: str = "") -> HttpResponse:
 class ProblemAPI(NinjaAPI):
     """NinjaAPI whose every answer, wrong method and unknown route included, is problem+json."""
 
+    def create_temporal_response(self, request: HttpRequest) -> HttpResponse:
+        # Ninja's, with the charset given: a response that is not told its charset looks it
+        # up in the settings and parses its content type each time it encodes a body.
+        return HttpResponse(
+            b"", content_type=self.get_content_type(), charset=self.renderer.charset
+        )
+
     def _get_urls(self) -> list[URLPattern | URLResolver]:
         urls = super()._get_urls()
         for url in urls:
