@@ -33,7 +33,7 @@ def row_values(task: Task[Any, Any], *args: Any) -> dict[str, Any] | None:
             "run_after": task.run_after or get_date_max(),
             "backend_name": backend.alias,
         }
-    arguments = list(args)
+    arguments: Any = list(args)
     if not all(type(value) in _PLAIN_ARGUMENTS for value in arguments):
         arguments = normalize_json(arguments)
     return {
