@@ -156,6 +156,11 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
     with db.wrap_database_errors:
         if not conn.autocommit and conn.pgconn.transaction_status == _IDLE:
             conn.wait(conn._start_query())  # the caller's transaction begins, as psycopg's would
+        rows = _run_prepared(db, sql, params)
+        if rows is not None:
+            if db.queries_logged:
+                _log(db, [(sql, params)], started)
+            return rows
         outcome = _pipeline(db, [[(sql, params)]], single=True)[0]
         if _statement_gone(outcome.error) and db.get_autocommit():
             _session(conn).prepared.clear()  # it ran nothing: prepared again, it runs again
@@ -165,6 +170,42 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
     if outcome.error is not None:
         raise outcome.error
     return outcome.rows[0]
+
+
+def _run_prepared(db: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+    """The common case of `_run`: a statement the connection has prepared, sent and read
+    without the pipeline's bookkeeping (a third of a round trip's Python). None when it is
+    not prepared yet, or was deallocated behind our back: `_pipeline` prepares it. Its
+    error is raised as Django's."""
+    conn = db.connection
+    session = _session(conn)
+    name = _named(sql)[0]
+    if name not in session.prepared:
+        return None
+    adapt = session.adapt
+    values = adapt.dump_sequence(params, _text_formats(len(params)))
+    pgconn = conn.pgconn
+    with conn.lock:
+        pgconn.send_query_prepared(name, values)
+        (result,) = conn.wait(_results(pgconn, syncs=0, commands=1))
+    status = result.status
+    if status == _TUPLES_OK:
+        adapt.set_pgresult(result)
+        return list(adapt.load_rows(0, result.ntuples, tuple))
+    if status == _COMMAND_OK:
+        return []
+    error = _django_error(db, result)
+    if _statement_gone(error) and db.get_autocommit():
+        session.prepared.clear()
+        return None
+    raise error
+
+
+@lru_cache(maxsize=128)
+def _text_formats(count: int) -> list[PyFormat]:
+    """`count` parameters, each sent as text (psycopg's adapter reads the list, never
+    changes it)."""
+    return [PyFormat.TEXT] * count
 
 
 def _connect(db: Any) -> None:
@@ -214,7 +255,7 @@ def _pipeline(
         run = []
         for sql, params in statements:
             name, body = _named(sql)
-            run.append((name, adapt.dump_sequence(params, [PyFormat.TEXT] * len(params))))
+            run.append((name, adapt.dump_sequence(params, _text_formats(len(params)))))
             if name not in done:
                 # Typed as these values are, but any integer as bigint (psycopg types each
                 # by its size); a None leaves its type to the statement.

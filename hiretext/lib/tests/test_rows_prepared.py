@@ -321,3 +321,35 @@ def test_a_logged_statement_carries_its_values_as_djangos_cursor_logs_them():
     with connection.cursor() as cursor:
         cursor.execute(logged)
         assert cursor.fetchone() == ("it'sx", 42)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_that_fails_on_a_later_run_raises_djangos_error():
+    """The second run takes the prepared statement's short path: its rows, its error."""
+    from django.db import DataError
+
+    sql = "SELECT 10 / CAST(%s AS integer)"
+    assert prepared.fetchone(sql, [5]) == (2,)
+    assert prepared.fetchall(sql, [2]) == [(5,)]
+    with pytest.raises(DataError, match="division by zero"):
+        prepared.fetchone(sql, [0])
+    assert prepared.fetchone(sql, [10]) == (1,)  # the connection goes on
+    assert prepared.fetchall("SELECT 1 WHERE false AND %s", [True]) == []
+    assert prepared.fetchall("SELECT 1 WHERE false AND %s", [True]) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_deallocated_inside_a_transaction_fails_it_rather_than_rerunning():
+    """Inside a caller's transaction the failed statement has aborted it: never run again
+    there, the error is raised; afterwards the statement is prepared again."""
+    from django.db import ProgrammingError
+
+    sql = "SELECT CAST(%s AS integer) + 100"
+    assert prepared.fetchone(sql, [1]) == (101,)
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        prepared.fetchone(sql, [2])
+    assert prepared.fetchone(sql, [3]) == (103,)
