@@ -174,7 +174,7 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
 
 def _run_prepared(db: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
     """The common case of `_run`: a statement the connection has prepared, sent and read
-    without the pipeline's bookkeeping (a third of a round trip's Python). None when it is
+    without the pipeline's bookkeeping (a tenth of a round trip's Python). None when it is
     not prepared yet, or was deallocated behind our back: `_pipeline` prepares it. Its
     error is raised as Django's."""
     conn = db.connection
@@ -243,7 +243,8 @@ def _pipeline(
 ) -> list[Outcome]:
     """Prepare what the connection lacks, run the statements, read every result.
 
-    `single`: one statement, sent alone, inside a caller's transaction too.
+    `single`: one statement (`_run`, when the connection has not prepared it), inside a
+    caller's transaction too.
     """
     conn = db.connection
     pgconn = conn.pgconn
@@ -263,17 +264,12 @@ def _pipeline(
                 new[name] = (body, types)
         runs.append(run)
     with conn.lock:
-        if single and not new:
-            name, values = runs[0][0]
-            pgconn.send_query_prepared(name, values)
-            results = conn.wait(_results(pgconn, syncs=0, commands=1))
-        else:
-            results = conn.wait(_send_pipeline(pgconn, new, runs))
-            if not single and pgconn.transaction_status != _IDLE:
-                # A transaction between BEGIN and COMMIT failed: the sync leaves it open.
-                pgconn.send_query(b"ROLLBACK")
-                conn.wait(_results(pgconn, syncs=0, commands=1))
-    return _outcomes(db, adapt, results, transactions, new, done, synced=not (single and not new))
+        results = conn.wait(_send_pipeline(pgconn, new, runs))
+        if not single and pgconn.transaction_status != _IDLE:
+            # A transaction between BEGIN and COMMIT failed: the sync leaves it open.
+            pgconn.send_query(b"ROLLBACK")
+            conn.wait(_results(pgconn, syncs=0, commands=1))
+    return _outcomes(db, adapt, results, transactions, new, done)
 
 
 def _send_pipeline(
@@ -336,8 +332,6 @@ def _outcomes(
     transactions: Sequence[Sequence[Statement]],
     new: dict[bytes, tuple[bytes, list[int]]],
     done: set[bytes],
-    *,
-    synced: bool,
 ) -> list[Outcome]:
     read = iter(results)
     failed: dict[bytes, Any] = {}  # statements whose PREPARE failed: their error
@@ -349,7 +343,7 @@ def _outcomes(
             failed[name] = result
     if new:
         next(read)  # the prepares' sync
-    framed = synced and len(transactions) > 1  # (as `_send_pipeline` sends them)
+    framed = len(transactions) > 1  # (as `_send_pipeline` sends them)
     outcomes = []
     for statements in transactions:
         outcome = Outcome()
@@ -374,8 +368,7 @@ def _outcomes(
             if result.status == _FATAL_ERROR and outcome.error is None:
                 outcome.error = _django_error(db, result)
         outcomes.append(outcome)
-    if synced:
-        next(read)  # the sync
+    next(read)  # the sync
     return outcomes
 
 
