@@ -153,23 +153,20 @@ def _run(sql: str, params: Sequence[Any], *, many: bool) -> list[tuple[Any, ...]
     _connect(db)
     conn = db.connection
     started = time.monotonic()
-    with db.wrap_database_errors:
-        if not conn.autocommit and conn.pgconn.transaction_status == _IDLE:
-            conn.wait(conn._start_query())  # the caller's transaction begins, as psycopg's would
-        rows = _run_prepared(db, sql, params)
-        if rows is not None:
-            if db.queries_logged:
-                _log(db, [(sql, params)], started)
-            return rows
-        outcome = _pipeline(db, [[(sql, params)]], single=True)[0]
-        if _statement_gone(outcome.error) and db.get_autocommit():
-            _session(conn).prepared.clear()  # it ran nothing: prepared again, it runs again
-            outcome = _pipeline(db, [[(sql, params)]], single=True)[0]
-    if db.queries_logged:
-        _log(db, [(sql, params)], started)
-    if outcome.error is not None:
-        raise outcome.error
-    return outcome.rows[0]
+    try:
+        with db.wrap_database_errors:
+            if not conn.autocommit and conn.pgconn.transaction_status == _IDLE:
+                conn.wait(conn._start_query())  # the caller's transaction begins, as psycopg's
+            rows = _run_prepared(db, sql, params)
+            if rows is None:  # not prepared on this connection: prepared and run in one go
+                outcome = _pipeline(db, [[(sql, params)]], single=True)[0]
+                if outcome.error is not None:
+                    raise outcome.error
+                rows = outcome.rows[0]
+    finally:
+        if db.queries_logged:  # a failed statement too, as Django's debug cursor logs it
+            _log(db, [(sql, params)], started)
+    return rows
 
 
 def _run_prepared(db: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
