@@ -222,7 +222,8 @@ def _recipient(
     request: HttpRequest, payload: MessageIn, key: str
 ) -> tuple[Candidate | Contact, services.RouteRead | None]:
     """The person to send to (`_person`); a text to a candidate on PostgreSQL reads the
-    route it takes in the same statement (`services.candidate_and_route`)."""
+    route it takes in the same statement, which accepts the text too when it can
+    (`services.candidate_and_route`)."""
     candidate_id = payload.candidate_id
     if (
         candidate_id is None
@@ -233,7 +234,10 @@ def _recipient(
         return _person(request, candidate_id, payload.contact_id), None
     user = current_user(request)
     _check_candidate_id(user, candidate_id)
-    found = services.candidate_and_route(user, candidate_id, key)
+    draft = None
+    if payload.template_id is None:
+        draft = services.sms_draft(payload.body, payload.category, key)
+    found = services.candidate_and_route(user, candidate_id, key, draft)
     if found is None:
         raise NotFound("No such candidate.")
     return found

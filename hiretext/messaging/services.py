@@ -189,6 +189,8 @@ def send_message(
             "category must be general, rejection or interview.", {"category": ["Unknown."]}
         )
     if route_read is not None and route_read.idempotency_key == idempotency_key:
+        if route_read.written is not None:  # accepted by the statement that read the route
+            return Accepted(route_read.written, True)
         route = route_read.route
     else:
         route = _route(actor, person, idempotency_key)
@@ -359,10 +361,40 @@ def _route_in(row: Sequence[Any] | None) -> _Route | None:
 
 @dataclass(frozen=True)
 class RouteRead:
-    """The route a text takes (None: the sender has no number), read with its person."""
+    """The route a text takes (None: the sender has no number), read with its person; and
+    the text itself when the same statement could accept it (`candidate_and_route`)."""
 
     route: _Route | None
     idempotency_key: str
+    written: Message | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A text that passed every check made of its own values, for `candidate_and_route`."""
+
+    text: str
+    segments: int
+    encoding: str
+    category: str
+    idempotency_key: str
+
+
+def sms_draft(body: object, category: str, idempotency_key: str) -> Draft | None:
+    """The text as `send_message` would take it; None where one of the checks of its own
+    values refuses it (`send_message` then raises that check's error, in its order)."""
+    if (
+        len(idempotency_key) > MAX_IDEMPOTENCY_KEY
+        or category not in _SENDABLE_CATEGORIES
+        or category == Message.Category.REJECTION
+    ):
+        return None
+    try:
+        text = clean_body(body)
+        count, encoding, _ = check_length(text)
+    except DomainError:
+        return None
+    return Draft(text, count, encoding, category, idempotency_key)
 
 
 @cache
@@ -377,11 +409,21 @@ def _candidate_route_sql() -> str:
 
 
 def candidate_and_route(
-    actor: User, candidate_id: int, idempotency_key: str = ""
+    actor: User, candidate_id: int, idempotency_key: str = "", draft: Draft | None = None
 ) -> tuple[Candidate, RouteRead] | None:
     """PostgreSQL: the candidate of the actor's organisation and the route a text to them
     takes (`_route`, for `send_message`), in one statement; None if there is no such
-    candidate. The send endpoint's hot path: one round trip instead of two."""
+    candidate. The send endpoint's hot path: one round trip instead of two.
+
+    With a `draft` (its key is `idempotency_key`), that statement also accepts the text
+    when nothing refuses it and it can (`acceptance.accept_with_route`): the route then
+    carries it, and `send_message` answers with it.
+    """
+    if draft is not None:
+        from hiretext.messaging import acceptance
+
+        assert draft.idempotency_key == idempotency_key
+        return acceptance.accept_with_route(actor, candidate_id, draft)
     row = prepared.fetchone(
         _candidate_route_sql(), [actor.pk, idempotency_key, actor.pk, candidate_id]
     )

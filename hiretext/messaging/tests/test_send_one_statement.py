@@ -48,28 +48,59 @@ def written(message_id):
 
 
 @ON_POSTGRESQL
-def test_one_statement_writes_what_the_general_path_writes(
+def test_each_statement_writes_what_the_general_path_writes(
     api_as, recruiter, alex, number, monkeypatch
 ):
     api = api_as(recruiter)
     first = send(api, alex, "first")  # opens the conversation (general path)
     assert first.status_code == 202
     calls = []
-    real = acceptance.accept_in_one_statement
-    monkeypatch.setattr(acceptance, "accept_in_one_statement", lambda r: calls.append(r) or real(r))
+    with_route, alone = acceptance.accept_with_route, acceptance.accept_in_one_statement
+    monkeypatch.setattr(
+        acceptance, "accept_with_route", lambda *a: calls.append("with route") or with_route(*a)
+    )
+    monkeypatch.setattr(
+        acceptance, "accept_in_one_statement", lambda r: calls.append("alone") or alone(r)
+    )
     fast = send(api, alex, "fast")
-    assert fast.status_code == 202 and len(calls) == 1
+    assert fast.status_code == 202 and calls == ["with route"]
     message = Message.objects.select_related("conversation").get(pk=fast.json()["id"])
     entry = ActivityEntry.objects.get(ref_id=message.pk, kind="sms_out")
     assert entry.created_at == message.created_at == message.conversation.last_message_at
+    assert entry.summary == f"SMS to {alex.mobile_display} ({recruiter.display_name})"
+    monkeypatch.setattr(services, "sms_draft", lambda *args: None)  # the route read alone
+    one = send(api, alex, "one")
+    assert one.status_code == 202 and calls == ["with route", "alone"]
     monkeypatch.setattr(acceptance, "accept_in_one_statement", lambda r: None)
     general = send(api, alex, "general")
     assert general.status_code == 202
-    assert written(fast.json()["id"]) == written(general.json()["id"])
-    assert fast.json().keys() == general.json().keys()
-    assert used_this_month(number) == 3
+    assert written(fast.json()["id"]) == written(one.json()["id"]) == written(general.json()["id"])
+    assert fast.json().keys() == one.json().keys() == general.json().keys()
+    assert used_this_month(number) == 4
     conversation = Message.objects.get(pk=fast.json()["id"]).conversation
     assert conversation.last_message_at == Message.objects.get(pk=general.json()["id"]).created_at
+
+
+@ON_POSTGRESQL
+def test_a_mobile_outside_north_america_is_accepted_after_the_route_read(
+    api_as, recruiter, alex, number, monkeypatch
+):
+    """The statement that reads the route spaces only a North American number for the
+    timeline line; another is written by the next statement, formatted by the library."""
+    alex.mobile = "+447700900123"
+    alex.save(update_fields=["mobile"])
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202
+    calls = []
+    alone = acceptance.accept_in_one_statement
+    monkeypatch.setattr(
+        acceptance, "accept_in_one_statement", lambda r: calls.append(r) or alone(r)
+    )
+    sent = send(api, alex, "abroad")
+    assert sent.status_code == 202 and len(calls) == 1
+    entry = ActivityEntry.objects.get(ref_id=sent.json()["id"], kind="sms_out")
+    assert entry.summary == f"SMS to +44 7700 900123 ({recruiter.display_name})"
+    assert used_this_month(number) == 2
 
 
 def _events_of(message_id):
@@ -93,7 +124,7 @@ def test_the_text_and_its_event_are_one_round_trip(api_as, recruiter, alex, numb
         fast = send(api, alex, "fast")
     assert fast.status_code == 202
     written = [q["sql"] for q in queries if "pg_advisory_xact_lock" in q["sql"]]
-    assert len(written) == 1 and "WITH u AS (INSERT INTO" in written[0]
+    assert len(written) == 1 and "u AS (INSERT INTO" in written[0]
     message = Message.objects.get(pk=fast.json()["id"])
     assert _events_of(message.pk) == [
         ("message", number.pk, message.conversation_id, {"direction": "out", "status": "queued"})
@@ -218,10 +249,10 @@ def test_the_hot_lookups_read_by_primary_key_whatever_the_planner_knows(org, ale
 
 @ON_POSTGRESQL
 @pytest.mark.django_db(transaction=True)  # autocommit, as a web worker runs
-def test_a_text_to_a_candidate_is_two_round_trips(api_as, recruiter, alex, number):
-    """The candidate with the route a text to them takes; the text and its event
-    (`services.candidate_and_route`, `acceptance`). The token's row was kept by the first
-    send (`accounts.token_cache`)."""
+def test_a_text_to_a_candidate_is_one_round_trip(api_as, recruiter, alex, number):
+    """The candidate, the route a text to them takes, the text and its event
+    (`services.candidate_and_route`, `acceptance.accept_with_route`). The token's row was
+    kept by the first send (`accounts.token_cache`)."""
     from django.test.utils import CaptureQueriesContext
 
     api = api_as(recruiter)
@@ -230,9 +261,46 @@ def test_a_text_to_a_candidate_is_two_round_trips(api_as, recruiter, alex, numbe
         response = send(api, alex, "fast")
     assert response.status_code == 202
     executed = [q["sql"] for q in queries]
-    assert len(executed) == 2, [sql[:60] for sql in executed]
-    assert "LEFT JOIN LATERAL" in executed[0] and "WITH u AS (INSERT INTO" in executed[1]
+    assert len(executed) == 1, [sql[:60] for sql in executed]
+    assert "LATERAL" in executed[0] and "u AS (INSERT INTO" in executed[0]
     message = Message.objects.get(pk=response.json()["id"])
     assert message.conversation_id == Message.objects.get(idempotency_key="opens").conversation_id
-    again = send(api, alex, "fast")  # the key read with the route: the same message
+    with CaptureQueriesContext(connection) as queries:
+        again = send(api, alex, "fast")  # the key read with the route: the same message
     assert (again.status_code, again.json()) == (202, response.json())
+    assert Message.objects.filter(idempotency_key="fast").count() == 1
+    assert used_this_month(number) == 2
+
+
+@ON_POSTGRESQL
+def test_the_text_with_its_route_finds_the_candidate_by_primary_key_whatever_the_planner_knows(
+    api_as, org, recruiter, alex, number, monkeypatch
+):
+    """As `test_the_hot_lookups_read_by_primary_key_whatever_the_planner_knows`, for the
+    statement that reads the route and accepts the text (its generic plan, explained)."""
+    from psycopg import sql as psycopg_sql
+
+    from hiretext.ats.models import Candidate
+
+    Candidate.objects.bulk_create(
+        Candidate(organization=org, first_name="C", last_name=str(k), mobile=f"+1212555{k:04d}")
+        for k in range(300)
+    )
+    run = []
+    monkeypatch.setattr(
+        acceptance, "_run", lambda sql, params: run.append((sql, params)) or (None, False)
+    )
+    assert send(api_as(recruiter), alex, "probe").status_code == 404  # nothing ran
+    statement, params = run[0]
+    with connection.cursor() as cursor:
+        raw = cursor.connection
+        numbered = statement.split("%s")
+        statement = "".join(f"{p}${n}" for n, p in enumerate(numbered[:-1], 1)) + numbered[-1]
+        arguments = ", ".join(psycopg_sql.Literal(p).as_string(raw) for p in params)
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE probe_with_route AS {statement}")
+        cursor.execute(f"EXPLAIN EXECUTE probe_with_route({arguments})")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+        cursor.execute("DEALLOCATE probe_with_route")
+    assert "Index Scan using ats_candidate_pkey on ats_candidate p" in plan, plan
+    assert "Index Scan using message_idempotency_key_per_sender" in plan, plan
