@@ -16,6 +16,11 @@ of one statement and its commit.
 
 When the allowance cannot pay for the whole text, the statement writes nothing and the
 general path (`services._accept`: what is left, then credits) runs in a transaction.
+
+A text to a candidate through the API reads its candidate and route in that same
+statement (`accept_with_route`): the text is accepted in one round trip when nothing
+refuses it, the rest of the refusals' conditions repeated in SQL; when anything does, the
+statement only reads, and `send_message` goes on with what it read.
 """
 
 from datetime import datetime
