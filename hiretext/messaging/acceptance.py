@@ -23,7 +23,7 @@ refuses it, the rest of the refusals' conditions repeated in SQL; when anything 
 statement only reads, and `send_message` goes on with what it read.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -148,12 +148,7 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
         return None
     now = timezone.now()
     period = period_in(route.time_zone, now)
-    fields = _message_fields(request, actor, now) | {
-        "organization_id": route.organization_id,
-        "conversation_id": route.conversation_id,
-        "carrier": route.carrier,
-        "allowance_period": period,
-    }
+    fields = _message_fields(request, actor, now) | _route_fields(route, period)
     entry = {
         "candidate_id": person.pk if isinstance(person, Candidate) else None,
         "contact_id": None if isinstance(person, Candidate) else person.pk,
@@ -161,9 +156,9 @@ def accept_in_one_statement(request: "_Request") -> Message | None:
         "summary": f"SMS to {person.mobile_display} ({actor.display_name})"[:300],
     }
     task = task_queue.row_values(deliver_message, 0)
-    message_params = rows.params(Message, fields)
     params = [route.number_id, period, request.segments, route.monthly_allowance]
-    params += [*message_params, route.conversation_id, *_line_and_task(actor, entry, task, {})]
+    params += rows.params(Message, fields)
+    params += [route.conversation_id, *_line_and_task(actor, entry, task, {})]
     row, event_published = _run(_statement(task is not None), params)
     if row is None:
         return None
@@ -214,13 +209,7 @@ def accept_with_route(
     message_id = row[width + _ROUTE_WIDTH]
     if route is None or message_id is None:
         return candidate, RouteRead(route, draft.idempotency_key)
-    fields |= {
-        "id": message_id,
-        "organization_id": route.organization_id,
-        "conversation_id": route.conversation_id,
-        "carrier": route.carrier,
-        "allowance_period": period,
-    }
+    fields |= {"id": message_id} | _route_fields(route, period)
     message = _accepted(
         fields, route, candidate, actor, now, event_published, queued=task is not None
     )
@@ -245,6 +234,16 @@ def _message_fields(text: "Draft | _Request", actor: User, now: datetime) -> dic
         "allowance_units": text.segments,
         "created_at": now,
         "updated_at": now,
+    }
+
+
+def _route_fields(route: "_Route", period: date) -> dict[str, Any]:
+    """The message's values that its route gives (`_MESSAGE_FROM_ROUTE` in SQL)."""
+    return {
+        "organization_id": route.organization_id,
+        "conversation_id": route.conversation_id,
+        "carrier": route.carrier,
+        "allowance_period": period,
     }
 
 
