@@ -7,11 +7,12 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from hiretext.accounts.models import ApiToken
-from hiretext.ats.models import ActivityEntry
+from hiretext.ats.models import ActivityEntry, Candidate
 from hiretext.messaging import acceptance, services
-from hiretext.messaging.models import Message
+from hiretext.messaging.models import Message, PhoneOptOut
 from hiretext.messaging.tests.conftest import parallel_api_posts
 from hiretext.numbers.allowance import used_this_month
+from hiretext.numbers.models import PhoneNumber, SeatAssignment
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +305,61 @@ def test_the_text_with_its_route_finds_the_candidate_by_primary_key_whatever_the
         cursor.execute("DEALLOCATE probe_with_route")
     assert "Index Scan using ats_candidate_pkey on ats_candidate p" in plan, plan
     assert "Index Scan using message_idempotency_key_per_sender" in plan, plan
+
+
+def _refuse_opted_out(alex, number, recruiter):
+    Candidate.objects.filter(pk=alex.pk).update(sms_opted_out=True)
+
+
+def _refuse_phone_opted_out(alex, number, recruiter):
+    PhoneOptOut.objects.create(organization_id=alex.organization_id, phone=alex.mobile)
+
+
+def _refuse_no_consent(alex, number, recruiter):
+    Candidate.objects.filter(pk=alex.pk).update(sms_consent=False)
+
+
+def _refuse_no_mobile(alex, number, recruiter):
+    Candidate.objects.filter(pk=alex.pk).update(mobile="")
+
+
+def _refuse_no_seat(alex, number, recruiter):
+    SeatAssignment.objects.filter(user=recruiter).delete()
+
+
+def _refuse_number_released(alex, number, recruiter):
+    PhoneNumber.objects.filter(pk=number.pk).update(status=PhoneNumber.Status.RELEASED)
+
+
+@ON_POSTGRESQL
+@pytest.mark.parametrize(
+    ("refuse", "code"),
+    [
+        (_refuse_opted_out, "opted_out"),
+        (_refuse_phone_opted_out, "opted_out"),
+        (_refuse_no_consent, "not_opted_in"),
+        (_refuse_no_mobile, "no_mobile_number"),
+        (_refuse_no_seat, "no_seat"),
+        (_refuse_number_released, "no_seat"),
+    ],
+)
+def test_the_statement_with_the_route_writes_nothing_that_a_refusal_stops(
+    api_as, recruiter, alex, number, monkeypatch, refuse, code
+):
+    """Each refusal's condition is repeated in the statement that reads the route: with the
+    conversation open (so only the refusal stands in its way), it writes nothing, and the
+    refusal's own code answers."""
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202
+    refuse(alex, number, recruiter)
+    calls = []
+    with_route = acceptance.accept_with_route
+    monkeypatch.setattr(
+        acceptance, "accept_with_route", lambda *a: calls.append(a) or with_route(*a)
+    )
+    refused = send(api, alex, "refused")
+    assert (refused.status_code, refused.json()["code"]) == (422, code)
+    assert len(calls) == 1
+    assert Message.objects.count() == 1 and used_this_month(number) == 1
+    assert ActivityEntry.objects.filter(kind="sms_out").count() == 1
+    assert DBTaskResult.objects.count() <= 1
