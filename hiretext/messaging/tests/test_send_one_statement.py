@@ -363,3 +363,27 @@ def test_the_statement_with_the_route_writes_nothing_that_a_refusal_stops(
     assert Message.objects.count() == 1 and used_this_month(number) == 1
     assert ActivityEntry.objects.filter(kind="sms_out").count() == 1
     assert DBTaskResult.objects.count() <= 1
+
+
+@ON_POSTGRESQL
+def test_a_time_zone_changed_since_the_token_was_read_leaves_the_text_to_the_route_read(
+    api_as, org, recruiter, alex, number, monkeypatch
+):
+    """The period is computed in the organisation's zone as the token's row had it; the
+    statement writes only when the route still names that zone."""
+    from hiretext.accounts.models import Organization
+    from hiretext.numbers.allowance import period_in
+
+    api = api_as(recruiter)
+    assert send(api, alex, "opens").status_code == 202  # the token's row is kept from here
+    Organization.objects.filter(pk=org.pk).update(time_zone="Pacific/Kiritimati")
+    calls = []
+    alone = acceptance.accept_in_one_statement
+    monkeypatch.setattr(
+        acceptance, "accept_in_one_statement", lambda r: calls.append(r) or alone(r)
+    )
+    sent = send(api, alex, "moved")
+    assert sent.status_code == 202 and len(calls) == 1
+    assert calls[0].route.time_zone == "Pacific/Kiritimati"
+    message = Message.objects.get(pk=sent.json()["id"])
+    assert message.allowance_period == period_in("Pacific/Kiritimati", message.created_at)
