@@ -23,6 +23,7 @@ refuses it, the rest of the refusals' conditions repeated in SQL; when anything 
 statement only reads, and `send_message` goes on with what it read.
 """
 
+import dataclasses
 from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -177,7 +178,7 @@ def accept_with_route(
     more, as before). None: no such candidate in the actor's organisation.
     IntegrityError: as `accept_in_one_statement`, when no parallel send with the same key
     explains it."""
-    from hiretext.messaging.services import RouteRead, _route_in, candidate_and_route
+    from hiretext.messaging.services import RouteRead, _Route, _route_in, candidate_and_route
     from hiretext.messaging.tasks import deliver_message
 
     organization = actor.organization if User.organization.is_cached(actor) else None
@@ -205,8 +206,9 @@ def accept_with_route(
     if row is None or candidate is None or candidate.organization_id != actor.organization_id:
         return None
     width = loaded.width(Candidate)
-    route = _route_in(row[width : width + _ROUTE_WIDTH])
-    message_id = row[width + _ROUTE_WIDTH]
+    after_route = width + len(dataclasses.fields(_Route))  # `services._ROUTE`: a column per field
+    route = _route_in(row[width:after_route])
+    message_id = row[after_route]
     if route is None or message_id is None:
         return candidate, RouteRead(route, draft.idempotency_key)
     fields |= {"id": message_id} | _route_fields(route, period)
@@ -214,9 +216,6 @@ def accept_with_route(
         fields, route, candidate, actor, now, event_published, queued=task is not None
     )
     return candidate, RouteRead(route, draft.idempotency_key, message)
-
-
-_ROUTE_WIDTH = 9  # the columns of `services._ROUTE`
 
 
 def _message_fields(text: "Draft | _Request", actor: User, now: datetime) -> dict[str, Any]:

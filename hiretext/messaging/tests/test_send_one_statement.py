@@ -27,6 +27,19 @@ def send(api, person, key):
     return api.post("/messages", body, headers={"Idempotency-Key": key})
 
 
+def record(monkeypatch, name, calls, label=None):
+    """`acceptance.<name>` from here on, passed on; each call appended to `calls`: `label`,
+    else its argument (its arguments when several)."""
+    real = getattr(acceptance, name)
+
+    def recorded(*args):
+        calls.append(label or (args[0] if len(args) == 1 else args))
+        return real(*args)
+
+    monkeypatch.setattr(acceptance, name, recorded)
+    return calls
+
+
 def written(message_id):
     """The message, its timeline line and its delivery task, without ids and times."""
     message = {
@@ -56,13 +69,8 @@ def test_each_statement_writes_what_the_general_path_writes(
     first = send(api, alex, "first")  # opens the conversation (general path)
     assert first.status_code == 202
     calls = []
-    with_route, alone = acceptance.accept_with_route, acceptance.accept_in_one_statement
-    monkeypatch.setattr(
-        acceptance, "accept_with_route", lambda *a: calls.append("with route") or with_route(*a)
-    )
-    monkeypatch.setattr(
-        acceptance, "accept_in_one_statement", lambda r: calls.append("alone") or alone(r)
-    )
+    record(monkeypatch, "accept_with_route", calls, "with route")
+    record(monkeypatch, "accept_in_one_statement", calls, "alone")
     fast = send(api, alex, "fast")
     assert fast.status_code == 202 and calls == ["with route"]
     message = Message.objects.select_related("conversation").get(pk=fast.json()["id"])
@@ -92,11 +100,7 @@ def test_a_mobile_outside_north_america_is_accepted_after_the_route_read(
     alex.save(update_fields=["mobile"])
     api = api_as(recruiter)
     assert send(api, alex, "opens").status_code == 202
-    calls = []
-    alone = acceptance.accept_in_one_statement
-    monkeypatch.setattr(
-        acceptance, "accept_in_one_statement", lambda r: calls.append(r) or alone(r)
-    )
+    calls = record(monkeypatch, "accept_in_one_statement", [])
     sent = send(api, alex, "abroad")
     assert sent.status_code == 202 and len(calls) == 1
     entry = ActivityEntry.objects.get(ref_id=sent.json()["id"], kind="sms_out")
@@ -352,11 +356,7 @@ def test_the_statement_with_the_route_writes_nothing_that_a_refusal_stops(
     api = api_as(recruiter)
     assert send(api, alex, "opens").status_code == 202
     refuse(alex, number, recruiter)
-    calls = []
-    with_route = acceptance.accept_with_route
-    monkeypatch.setattr(
-        acceptance, "accept_with_route", lambda *a: calls.append(a) or with_route(*a)
-    )
+    calls = record(monkeypatch, "accept_with_route", [])
     refused = send(api, alex, "refused")
     assert (refused.status_code, refused.json()["code"]) == (422, code)
     assert len(calls) == 1
@@ -377,11 +377,7 @@ def test_a_time_zone_changed_since_the_token_was_read_leaves_the_text_to_the_rou
     api = api_as(recruiter)
     assert send(api, alex, "opens").status_code == 202  # the token's row is kept from here
     Organization.objects.filter(pk=org.pk).update(time_zone="Pacific/Kiritimati")
-    calls = []
-    alone = acceptance.accept_in_one_statement
-    monkeypatch.setattr(
-        acceptance, "accept_in_one_statement", lambda r: calls.append(r) or alone(r)
-    )
+    calls = record(monkeypatch, "accept_in_one_statement", [])
     sent = send(api, alex, "moved")
     assert sent.status_code == 202 and len(calls) == 1
     assert calls[0].route.time_zone == "Pacific/Kiritimati"
