@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy hiretext config
+	$(BIN)/mypy hiretext config bench
 
 test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(BIN)/pytest -q -n 2 $(PYTEST_ARGS)

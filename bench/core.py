@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from bench.env import BenchEnv
 from bench.load import Request, Run, Series, ratio, write_requests, wrk
@@ -84,21 +84,34 @@ class Context:
         value = self.results.get("calibration", {}).get(name, {}).get("rps", 0.0)
         return float(value)
 
-    def against_calibration(self, rps: float, served_by: str) -> tuple[dict[str, float], list[str]]:
+    def against_calibration(
+        self, rps: float, served_by: str, goal: float
+    ) -> tuple[dict[str, float], list[str]]:
         """`rps` over the calibration's bare views, as fields and as report lines (one line
-        saying so when this run measured no calibration: `--only` without it)."""
+        saying so when this run measured no calibration: `--only` without it).
+
+        Also over the one-row write (an INSERT through a raw cursor, committed): what a
+        durable commit costs on this machine, and so how much of the goal (`goal`, a ratio
+        to the bare view) is left for everything else a request does.
+        """
         bare, machine = self.ceiling("bare"), self.ceiling("bare_machine")
+        write = self.ceiling("insert_raw")
         if not bare:
             return {}, ["the calibration did not run in this invocation: no ratio to it"]
         fields = {
             "ratio_to_calibration": ratio(rps, bare),
             "ratio_to_bare_machine": ratio(rps, machine),
+            "ratio_to_one_write": ratio(rps, write),
+            "goal_to_one_write": ratio(goal * bare, write),
         }
         return fields, [
             f"against the calibration's bare view ({bare:.0f} req/s, earlier in the run): "
             f"{fields['ratio_to_calibration']:.3f}",
             f"for reference, {fields['ratio_to_bare_machine']:.3f} of the bare view on the "
             f"machine middleware that {served_by} are served by",
+            f"against the calibration's one-row write (a raw-cursor INSERT, {write:.0f} req/s): "
+            f"{fields['ratio_to_one_write']:.3f}; the goal is "
+            f"{fields['goal_to_one_write']:.3f} of it on this machine",
         ]
 
     def measure(
@@ -239,6 +252,6 @@ def warm(port: int, label: str, requests: list[Request]) -> None:
             fail(f"{label}: warming up, {request.method} {request.path} answered {status}")
 
 
-def fail(text: str) -> None:
+def fail(text: str) -> NoReturn:
     print(f"INVARIANT BROKEN: {text}", file=sys.stderr, flush=True)
     raise InvariantBroken(text)

@@ -41,7 +41,7 @@ def counters() -> dict[str, Callable[[str], Any]]:
 
     found: dict[str, Callable[[str], Any]] = {"hiretext": segments.count}
     try:
-        import smsutil  # type: ignore[import-untyped]
+        import smsutil
     except ImportError:
         pass
     else:

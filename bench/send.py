@@ -356,7 +356,9 @@ def run(ctx: Context, workers: int) -> dict[str, Any]:
         a = acceptance(ctx, port)
         b = exactly_n(ctx, port)
     c = dispatch(ctx)
-    calibrated, calibration_lines = ctx.against_calibration(a["rps"], "bearer-token API calls")
+    calibrated, calibration_lines = ctx.against_calibration(
+        a["rps"], "bearer-token API calls", GOAL_RATIO
+    )
     a |= calibrated
     out: dict[str, Any] = {"acceptance": a, "exactly_n": b, "dispatch": c}
     out["lines"] = [
