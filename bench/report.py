@@ -66,8 +66,15 @@ GOALS: list[tuple[str, str, tuple[str, ...], str]] = [
     # (what, goal, path to the figure, format)
     ("1 webhook / bare view", "≥ 0.35", ("webhook", "ratio_to_bare"), "{:.3f}"),
     ("1 webhook p99 at 32 connections", "≤ 50 ms", ("webhook", "p99_ms"), "{:.0f} ms"),
+    ("1 webhook / one-row write", "(reference)", ("webhook",), "one_write"),
     ("2 send API / bare view", "≥ 0.25", ("send", "acceptance", "ratio_to_bare"), "{:.3f}"),
     ("2 send API p99", "≤ 50 ms", ("send", "acceptance", "p99_ms"), "{:.0f} ms"),
+    (
+        "2 send API / one-row write",
+        "(reference)",
+        ("send", "acceptance"),
+        "one_write",
+    ),
     ("2 exactly N accepted (N affordable, 3N sent)", "N", ("send", "exactly_n"), "exactly_n"),
     (
         "2 dispatch, segments/s per process",
@@ -105,6 +112,8 @@ def goals(data: dict[str, Any]) -> list[str]:
                 cells.append("—")
             elif fmt == "exactly_n":
                 cells.append(f"{value['accepted']} (N = {value['affordable']})")
+            elif fmt == "one_write":
+                cells.append(_one_write(value))
             elif fmt == "explain":
                 ok = value["index_range"] and value["row_value_predicate"] and not value["offset"]
                 cells.append("yes" if ok else "no")
@@ -112,6 +121,14 @@ def goals(data: dict[str, Any]) -> list[str]:
                 cells.append(fmt.format(value))
         out.append(f"| {what} | {goal} | {cells[0]} | {cells[1]} |")
     return [*out, ""]
+
+
+def _one_write(result: dict[str, Any]) -> str:
+    """A goal's request over the one-row write, and its goal in those terms: how the goal
+    sits against what a commit costs on the machine (`Context.against_calibration`)."""
+    if "ratio_to_one_write" not in result:
+        return "—"
+    return f"{result['ratio_to_one_write']:.3f} (goal {result['goal_to_one_write']:.3f})"
 
 
 def render(data: dict[str, Any]) -> str:
