@@ -34,7 +34,7 @@ def pre_fork(server: object, worker: object) -> None:
     worker is forked: it never becomes garbage, so the collector stops walking it.
 
     Without this a full collection in a worker walked some 150,000 startup objects and
-    paused a request for over 100 ms (BENCHMARKS.md); the frozen pages also stay shared
+    paused a request for over 100 ms (BENCHMARKS-HISTORY.md); the frozen pages also stay shared
     between the workers instead of being copied when the collector touches them.
     """
     gc.collect()

@@ -128,7 +128,7 @@ if SQLITE:
         # writers (hiretext/lib/sqlite/checkpoint.py); the 10,000 above is the backstop.
         # Smaller batches copy a hot page more often but stall the writers' final step for
         # less: webhook p99 36–43 ms at 1,000–2,000 against 45–50 at 5,000 and 103 at
-        # 20,000, the same throughput (BENCHMARKS.md).
+        # 20,000, the same throughput (BENCHMARKS-HISTORY.md).
         "checkpoint_frames": int(os.environ.get("HIRETEXT_SQLITE_CHECKPOINT_FRAMES", "1000")),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0

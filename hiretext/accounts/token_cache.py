@@ -3,7 +3,7 @@ API client's requests do not each read them again.
 
 Every API call resolved its token in a statement and a round trip of its own; a client
 sends many calls with one token, so the row is read once per `HIRETEXT_TOKEN_CACHE_SECONDS`
-instead (BENCHMARKS.md: about a tenth of a send's cost under load). The row's values are
+instead (BENCHMARKS-HISTORY.md: about a tenth of a send's cost under load). The row's values are
 kept, not the objects built from them: each request builds its own user, so nothing one
 request sets on it reaches another.
 

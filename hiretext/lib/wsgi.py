@@ -114,7 +114,7 @@ def preload() -> None:
     each after `HIRETEXT_MAX_REQUESTS`. Without this, a new worker's first webhook took
     0.84 s importing 273 modules, and under even load the workers come to their recycling
     at about the same time: one benchmark run in five had a p99 of 0.2–0.6 s from that
-    (BENCHMARKS.md). Imported before the fork, the modules are also shared memory.
+    (BENCHMARKS-HISTORY.md). Imported before the fork, the modules are also shared memory.
     """
     get_resolver().url_patterns  # noqa: B018 - loading the URLconf imports every view
     for name in _served_modules():
